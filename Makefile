@@ -1,0 +1,52 @@
+# Một Cửa: `make run` starts the whole demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test install services migrate seed lint format messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+services: install
+	$(BIN)/python scripts/services.py
+
+migrate: services
+	$(BIN)/python manage.py migrate_schemas --executor=multiprocessing --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@mkdir -p var
+	@echo ""
+	@echo "Một Cửa is starting: web on http://localhost:8000/ (provinces on http://<slug>.localhost:8000/), Ctrl-C stops everything."
+	$(BIN)/honcho -f Procfile.dev start
+
+test: services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l vi -l en --ignore=$(VENV)
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV)
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""The four demo provinces and their offices, as data. `seed_demo` reads this and nothing else
+decides what the demo contains.
+
+Agency codes: Đồng Tháp's H20 is seen in a real dossier code; the other Hnn numbers follow the
+alphabetical order of QCVN 102:2016's province list (An Giang H01 … Đồng Tháp H20) [guess].
+"""
+
+from .services import ProvinceSpec
+
+DEMO_PROVINCES = (
+    ProvinceSpec("Thành phố Đà Nẵng", "danang", "danang.localhost", "000.00.01.H15", 48),
+    ProvinceSpec("Tỉnh Đồng Tháp", "dongthap", "dongthap.localhost", "000.00.01.H20", 82),
+    # Bình Dương is now part of Hồ Chí Minh City (administrative code 79); its one-stop-shop keeps
+    # its own portal.
+    ProvinceSpec("Bình Dương", "binhduong", "binhduong.localhost", "000.00.01.H08", 79),
+    ProvinceSpec("Tỉnh Cà Mau", "camau", "camau.localhost", "000.00.01.H12", 96),
+)
+
+# A real ward of each province (from vietnam-provinces) whose People's Committee is demoed.
+DEMO_WARDS = {
+    "danang": "Phường Hải Châu",
+    "dongthap": "Phường Cao Lãnh",
+    "binhduong": "Phường Thủ Dầu Một",
+    "camau": "Phường An Xuyên",
+}
+
+# (code, name, short name, is_reception)
+DEMO_DEPARTMENTS = (
+    ("TTHCC", "Trung tâm Phục vụ hành chính công", "Bộ phận một cửa", True),
+    ("STP", "Sở Tư pháp", "Sở Tư pháp", False),
+    ("STC", "Sở Tài chính", "Sở Tài chính", False),
+    ("SXD", "Sở Xây dựng", "Sở Xây dựng", False),
+    ("SNNMT", "Sở Nông nghiệp và Môi trường", "Sở NN&MT", False),
+    ("CAT", "Công an tỉnh", "Công an tỉnh", False),
+    ("UBND-PHUONG", "Ủy ban nhân dân {ward}", "UBND {ward}", False),
+)
+
+# Officer names differ per province: each province's staff are different people.
+DEMO_PEOPLE = {
+    "danang": ("Nguyễn Văn An", "Trần Thị Bích", "Lê Minh Châu", "Phạm Quốc Dũng", "Hoàng Thị Hạnh", "Võ Văn Khoa"),
+    "dongthap": ("Nguyễn Thị Lan", "Trần Văn Lộc", "Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Oanh", "Huỳnh Văn Phúc"),
+    "binhduong": ("Ngô Văn Quang", "Bùi Thị Sen", "Đặng Văn Tài", "Lý Thị Thu", "Trương Văn Uy", "Phan Thị Vân"),
+    "camau": ("Dương Văn Xuân", "Châu Thị Yến", "Tạ Văn Bảo", "Lâm Thị Cúc", "Quách Văn Đức", "Mai Thị Giang"),
+}
+
+# (username, person index, role key, department code, title, phone)
+DEMO_OFFICERS = (
+    ("quantri", 0, "province_admin", "TTHCC", "Quản trị hệ thống tỉnh", "0905000001"),
+    ("motcua", 1, "reception", "TTHCC", "Cán bộ tiếp nhận và trả kết quả", "0905000002"),
+    ("motcua2", 2, "reception", "TTHCC", "Cán bộ tiếp nhận và trả kết quả", "0905000003"),
+    ("chuyenvien", 3, "specialist", "STP", "Chuyên viên Phòng Hành chính tư pháp", "0905000004"),
+    ("chuyenvien.xd", 4, "specialist", "SXD", "Chuyên viên Phòng Quản lý xây dựng", "0905000005"),
+    ("lanhdao", 5, "leader", "STP", "Phó Giám đốc Sở Tư pháp", "0905000006"),
+)
+
+NATIONAL_SUPERUSER = "admin"

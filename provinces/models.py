@@ -1,0 +1,56 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+from .validators import validate_admin_code, validate_agency_code, validate_slug
+
+
+class Province(TenantMixin):
+    """A province (tỉnh/thành phố) running its own one-stop-shop: one PostgreSQL schema.
+
+    The public schema itself is represented by a row with schema_name "public".
+    """
+
+    name = models.CharField(_("tên"), max_length=120)
+    slug = models.CharField(_("mã ngắn"), max_length=40, unique=True, validators=[validate_slug])
+    agency_code = models.CharField(
+        _("mã định danh cơ quan"),
+        max_length=20,
+        blank=True,
+        validators=[validate_agency_code],
+        help_text=_("Theo QCVN 102:2016/BTTTT, ví dụ 000.00.01.H20; là tiền tố của mã hồ sơ."),
+    )
+    admin_code = models.PositiveSmallIntegerField(
+        _("mã đơn vị hành chính"),
+        null=True,
+        blank=True,
+        validators=[validate_admin_code],
+        help_text=_("Mã tỉnh theo danh mục hành chính hiện hành (ví dụ Đà Nẵng 48)."),
+    )
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("tỉnh, thành phố")
+        verbose_name_plural = _("tỉnh, thành phố")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_public(self):
+        from django_tenants.utils import get_public_schema_name
+
+        return self.schema_name == get_public_schema_name()
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("tên miền")
+        verbose_name_plural = _("tên miền")
+
+    def __str__(self):
+        return self.domain

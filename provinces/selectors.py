@@ -1,0 +1,8 @@
+from django_tenants.utils import get_public_schema_name
+
+from .models import Province
+
+
+def listed_provinces():
+    """Provinces shown on the national landing page (the public schema row excluded)."""
+    return Province.objects.exclude(schema_name=get_public_schema_name()).prefetch_related("domains").order_by("name")

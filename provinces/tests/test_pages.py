@@ -1,0 +1,35 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_landing_page_lists_provinces_with_links(client, danang, camau):
+    response = client.get("/", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Thành phố Đà Nẵng" in html and "Tỉnh Cà Mau" in html
+    assert 'href="http://danang.localhost:8000/"' in html
+    assert 'href="http://camau.localhost:8000/"' in html
+    assert ">Một Cửa<" in html  # not the public schema's own row
+
+
+def test_province_domain_serves_its_own_home(client, danang):
+    response = client.get("/", HTTP_HOST="danang.localhost")
+    assert response.status_code == 200
+    assert "Bộ phận một cửa Thành phố Đà Nẵng" in response.content.decode()
+
+
+def test_unknown_domain_is_not_found(client):
+    assert client.get("/", HTTP_HOST="nowhere.localhost").status_code == 404
+
+
+def test_national_admin_manages_provinces(admin_client, danang):
+    response = admin_client.get("/admin/provinces/province/", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    assert "Thành phố Đà Nẵng" in response.content.decode()
+
+
+def test_national_admin_is_not_served_on_a_province_domain(admin_client, danang):
+    # The national superuser exists only in the public schema.
+    response = admin_client.get("/admin/", HTTP_HOST="danang.localhost")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
