@@ -48,8 +48,19 @@ def start_redis(port):
         sys.exit("Redis is not answering and redis-server is not installed: set REDIS_URL.")
     print("starting Redis …", flush=True)
     subprocess.run(
-        ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no"],
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         check=True,
     )
 
