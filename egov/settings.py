@@ -59,6 +59,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "offices",
+    "dossiers",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -194,6 +195,9 @@ ZALO_OAUTH_BASE_URL = env("ZALO_OAUTH_BASE_URL", "http://127.0.0.1:8900")
 ZALO_OPENAPI_BASE_URL = env("ZALO_OPENAPI_BASE_URL", "http://127.0.0.1:8900")
 ZALO_BUSINESS_BASE_URL = env("ZALO_BUSINESS_BASE_URL", "http://127.0.0.1:8900")
 ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
+
+# --- Dossiers ---
+SAME_DAY_CUTOFF = env("SAME_DAY_CUTOFF", "15:00")  # received after this counts from the next working day
 
 # --- Demo ----------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", "MotCua@2026")

@@ -6,6 +6,7 @@ and runs after every tenant migration, so a new permission reaches every provinc
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +22,38 @@ class Role:
 
 
 VIEW_OFFICES = ("offices.view_department", "offices.view_officer")
+VIEW_CATALOGUE = ("dossiers.view_procedure", "dossiers.view_procedurecomponent", "dossiers.view_workingdayoverride")
+WORK_ON_DOSSIERS = (
+    "dossiers.view_dossier",
+    "dossiers.hand_over_dossier",
+    "dossiers.request_supplement",
+    "dossiers.request_fees",
+)
 
-RECEPTION = Role("reception", "Cán bộ một cửa", _("Cán bộ một cửa"), VIEW_OFFICES)
-SPECIALIST = Role("specialist", "Chuyên viên xử lý", _("Chuyên viên xử lý"), VIEW_OFFICES)
-LEADER = Role("leader", "Lãnh đạo", _("Lãnh đạo (ký kết quả)"), VIEW_OFFICES)
+RECEPTION = Role(
+    "reception",
+    "Cán bộ một cửa",
+    _("Cán bộ một cửa"),
+    VIEW_OFFICES
+    + VIEW_CATALOGUE
+    + WORK_ON_DOSSIERS
+    + ("dossiers.add_dossier", "dossiers.receive_dossier", "dossiers.return_result", "dossiers.view_all_dossiers"),
+)
+SPECIALIST = Role(
+    "specialist",
+    "Chuyên viên xử lý",
+    _("Chuyên viên xử lý"),
+    VIEW_OFFICES + VIEW_CATALOGUE + WORK_ON_DOSSIERS + ("dossiers.postpone_dossier",),
+)
+LEADER = Role(
+    "leader",
+    "Lãnh đạo",
+    _("Lãnh đạo (ký kết quả)"),
+    VIEW_OFFICES
+    + VIEW_CATALOGUE
+    + WORK_ON_DOSSIERS
+    + ("dossiers.sign_result", "dossiers.stop_dossier", "dossiers.postpone_dossier"),
+)
 PROVINCE_ADMIN = Role(
     "province_admin",
     "Quản trị tỉnh",
@@ -41,6 +70,19 @@ PROVINCE_ADMIN = Role(
         "offices.add_officer",
         "offices.change_officer",
         "offices.delete_officer",
+        "dossiers.view_dossier",
+        "dossiers.view_all_dossiers",
+        "dossiers.view_procedure",
+        "dossiers.add_procedure",
+        "dossiers.change_procedure",
+        "dossiers.view_procedurecomponent",
+        "dossiers.add_procedurecomponent",
+        "dossiers.change_procedurecomponent",
+        "dossiers.delete_procedurecomponent",
+        "dossiers.view_workingdayoverride",
+        "dossiers.add_workingdayoverride",
+        "dossiers.change_workingdayoverride",
+        "dossiers.delete_workingdayoverride",
     ),
 )
 
@@ -66,8 +108,8 @@ def sync_roles():
 
 
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
-    # Run once per schema, after the last app (offices) has migrated; never in the public schema.
-    if app_config is None or app_config.name != "offices":
+    # Once per schema, after the last tenant app's permissions exist; never in the public schema.
+    if app_config is None or app_config.name != settings.TENANT_APPS[-1]:
         return
     if connection.schema_name == get_public_schema_name():
         return

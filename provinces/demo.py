@@ -48,9 +48,9 @@ DEMO_OFFICERS = (
     ("quantri", 0, "province_admin", "TTHCC", "Quản trị hệ thống tỉnh", "0905000001"),
     ("motcua", 1, "reception", "TTHCC", "Cán bộ tiếp nhận và trả kết quả", "0905000002"),
     ("motcua2", 2, "reception", "TTHCC", "Cán bộ tiếp nhận và trả kết quả", "0905000003"),
-    ("chuyenvien", 3, "specialist", "STP", "Chuyên viên Phòng Hành chính tư pháp", "0905000004"),
-    ("chuyenvien.xd", 4, "specialist", "SXD", "Chuyên viên Phòng Quản lý xây dựng", "0905000005"),
-    ("lanhdao", 5, "leader", "STP", "Phó Giám đốc Sở Tư pháp", "0905000006"),
+    ("chuyenvien", 3, "specialist", "UBND-PHUONG", "Công chức Tư pháp – Hộ tịch", "0905000004"),
+    ("chuyenvien.ca", 4, "specialist", "CAT", "Cán bộ Phòng Hồ sơ nghiệp vụ", "0905000005"),
+    ("lanhdao", 5, "leader", "UBND-PHUONG", "Phó Chủ tịch UBND phường", "0905000006"),
 )
 
 NATIONAL_SUPERUSER = "admin"

@@ -1,0 +1,342 @@
+"""Officers' admin: worklists, search, read-only timeline, and each workflow action as a form.
+
+Nothing here writes a dossier directly: the intake and every action call `dossiers.services`.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import printing, selectors, services, workflow
+from .forms import ACTION_FORMS, IntakeForm, ProcedureChoiceForm
+from .models import (
+    Dossier,
+    DossierComponent,
+    DossierEvent,
+    Procedure,
+    ProcedureComponent,
+    Status,
+    SupplementRequest,
+    WorkingDayOverride,
+)
+from .text import fold
+
+
+class ProcedureComponentInline(admin.TabularInline):
+    model = ProcedureComponent
+    extra = 0
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "field", "department", "processing_days", "fee", "is_active")
+    list_filter = ("field", "department", "is_active")
+    search_fields = ("code", "name")
+    inlines = [ProcedureComponentInline]
+
+
+@admin.register(WorkingDayOverride)
+class WorkingDayOverrideAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_working_day", "reason")
+    list_filter = ("is_working_day",)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Parts of a dossier shown to whoever may see the dossier, and changed only by its actions."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("dossiers.view_dossier")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ComponentInline(ReadOnlyInline):
+    model = DossierComponent
+    fields = ("name", "kind", "count", "added_by_supplement")
+    readonly_fields = fields
+
+
+class SupplementInline(ReadOnlyInline):
+    model = SupplementRequest
+    fields = ("requested_at", "requested_by", "missing", "remaining_days", "received_at", "appointment_after")
+    readonly_fields = fields
+
+    @admin.display(description=_("giấy tờ cần bổ sung"))
+    def missing(self, obj):
+        return "; ".join(f"{i.name} ({i.reason})" for i in obj.items.all())
+
+
+class TimelineInline(ReadOnlyInline):
+    """Phiếu kiểm soát quá trình: shown, never edited (the database refuses changes too)."""
+
+    model = DossierEvent
+    verbose_name_plural = _("Quá trình xử lý")
+    fields = ("when", "label", "actor", "route", "step_grade", "note", "internal_note")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    @admin.display(description=_("thời điểm"))
+    def when(self, obj):
+        return f"{timezone.localtime(obj.created_at):%H:%M %d/%m/%Y}"
+
+    @admin.display(description=_("thao tác"))
+    def label(self, obj):
+        return workflow.EVENT_LABELS.get(obj.action, obj.action)
+
+    @admin.display(description=_("từ → đến"))
+    def route(self, obj):
+        start = obj.from_officer or obj.from_department or ""
+        end = obj.to_officer or obj.to_department or ""
+        return f"{start} → {end}" if (start or end) else ""
+
+
+class WorklistFilter(admin.SimpleListFilter):
+    title = _("danh sách công việc")
+    parameter_name = "worklist"
+
+    def lookups(self, request, model_admin):
+        counts = selectors.worklist_counts(request.user)
+        return [(key, f"{label} ({counts[key]})") for key, label in selectors.WORKLISTS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in selectors.WORKLISTS:
+            return queryset.filter(selectors.worklist_filter(self.value(), request.user))
+        return queryset
+
+
+@admin.register(Dossier)
+class DossierAdmin(admin.ModelAdmin):
+    list_display = ("code", "applicant_name", "procedure_name", "status", "holder", "appointment", "deadline")
+    list_filter = (WorklistFilter, "status", "channel", "procedure__field")
+    list_select_related = ("procedure", "current_department", "current_officer__user")
+    search_fields = ("code",)  # replaced by a diacritic-insensitive search in get_search_results
+    search_help_text = _("Tìm theo mã hồ sơ, họ tên (gõ có dấu hoặc không dấu) hoặc số giấy tờ tùy thân.")
+    date_hierarchy = None
+    list_per_page = 50
+    inlines = [ComponentInline, SupplementInline, TimelineInline]
+    fieldsets = (
+        (None, {"fields": ("code", "procedure", "channel", "status", "grade")}),
+        (
+            _("Người nộp"),
+            {
+                "fields": (
+                    "applicant_name",
+                    "applicant_id_number",
+                    "applicant_phone",
+                    "applicant_address",
+                    "applicant_email",
+                )
+            },
+        ),
+        (
+            _("Xử lý"),
+            {
+                "fields": (
+                    "current_department",
+                    "current_officer",
+                    "received_by",
+                    "accepted_at",
+                    "original_appointment_date",
+                    "due_date",
+                    "appointment_date",
+                    "paused_at",
+                    "fee_amount",
+                    "result",
+                    "result_ready_at",
+                    "returned_at",
+                )
+            },
+        ),
+    )
+    readonly_fields = [f for _name, opts in fieldsets for f in opts["fields"]]
+
+    # --- list ---
+
+    @admin.display(description=_("thủ tục"), ordering="procedure__name")
+    def procedure_name(self, obj):
+        return obj.procedure.name[:60]
+
+    @admin.display(description=_("đang giữ"))
+    def holder(self, obj):
+        return obj.current_officer or obj.current_department or "—"
+
+    @admin.display(description=_("hẹn trả"), ordering="appointment_date")
+    def appointment(self, obj):
+        return f"{obj.appointment_date:%d/%m/%Y}" if obj.appointment_date else "—"
+
+    @admin.display(description=_("thời hạn"))
+    def deadline(self, obj):
+        today = timezone.localdate()
+        if obj.grade:
+            return obj.get_grade_display()
+        if obj.status == Status.SUPPLEMENT:
+            return _("Tạm dừng")
+        if obj.status in selectors.RUNNING and obj.due_date:
+            if obj.due_date < today:
+                return format_html('<strong style="color:#b3261e">{}</strong>', _("Quá hạn"))
+            if obj.due_date <= selectors.due_soon_limit(today):
+                return format_html('<strong style="color:#a15c00">{}</strong>', _("Sắp đến hạn"))
+        return ""
+
+    def get_queryset(self, request):
+        return selectors.visible_dossiers(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = fold(search_term)
+        if not term:
+            return queryset, False
+        for word in term.split():
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset, False
+
+    # --- permissions: nobody edits fields; actions go through services ---
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("dossiers.receive_dossier")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- views ---
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<int:pk>/action/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name=f"{prefix}_action",
+            ),
+            path(
+                "<int:pk>/print/<str:form>/",
+                self.admin_site.admin_view(self.print_view),
+                name=f"{prefix}_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _dossier_for(self, request, pk):
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        dossier = self._dossier_for(request, object_id)
+        actions = [a for a in workflow.available_actions(dossier.status) if request.user.has_perm(a.permission)]
+        printable = [
+            (key, title) for key, (_template, title) in printing.FORMS.items() if printing.form_applies(dossier, key)
+        ]
+        extra = {"dossier_actions": actions, "printable_forms": printable, "dossier": dossier}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def action_view(self, request, pk, action):
+        if action not in workflow.ACTIONS:
+            raise Http404(_("Không có thao tác này."))
+        spec = workflow.ACTIONS[action]
+        if not request.user.has_perm(spec.permission):
+            raise PermissionDenied
+        dossier = self._dossier_for(request, pk)
+        officer = selectors.officer_of(request.user)
+        form_class = ACTION_FORMS[action]
+        change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
+        if request.method == "POST":
+            form = form_class(request.POST, dossier=dossier)
+            if form.is_valid():
+                if officer is None:
+                    messages.error(request, _("Tài khoản này chưa có hồ sơ cán bộ nên không thể xử lý hồ sơ."))
+                    return HttpResponseRedirect(change_url)
+                try:
+                    services.ACTION_FUNCTIONS[action](dossier, officer, **form.service_kwargs())
+                except services.StaleDossier as exc:
+                    messages.error(request, exc.message)
+                    return HttpResponseRedirect(change_url)
+                except services.WorkflowError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    messages.success(
+                        request,
+                        _("Đã %(action)s hồ sơ %(code)s.") % {"action": spec.label.lower(), "code": dossier.code},
+                    )
+                    return HttpResponseRedirect(change_url)
+        else:
+            if not workflow.is_allowed(action, dossier.status):
+                messages.error(
+                    request,
+                    _("Không thể “%(action)s” khi hồ sơ đang ở trạng thái “%(status)s”.")
+                    % {"action": spec.label, "status": dossier.get_status_display()},
+                )
+                return HttpResponseRedirect(change_url)
+            form = form_class(initial={"version": dossier.version}, dossier=dossier)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{spec.label}: {dossier.code}",
+            "dossier": dossier,
+            "form": form,
+            "action": spec,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/dossiers/dossier/action_form.html", context)
+
+    def print_view(self, request, pk, form):
+        return printing.render_form(request, self._dossier_for(request, pk), form)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Tiếp nhận hồ sơ: choose the procedure, then the applicant and the papers handed in."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        officer = selectors.officer_of(request.user)
+        procedure = None
+        chooser = ProcedureChoiceForm(request.GET or None)
+        if chooser.is_valid():
+            procedure = chooser.cleaned_data["procedure"]
+        form = None
+        if procedure is not None:
+            form = IntakeForm(request.POST or None, procedure=procedure)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    dossier = services.receive_dossier(
+                        officer=officer,
+                        procedure=procedure,
+                        applicant=form.applicant(),
+                        components=form.components(),
+                        channel=form.cleaned_data["channel"],
+                        note=form.cleaned_data.get("note") or "",
+                    )
+                except services.WorkflowError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    messages.success(
+                        request,
+                        _("Đã tiếp nhận hồ sơ %(code)s, hẹn trả ngày %(date)s.")
+                        % {"code": dossier.code, "date": f"{dossier.appointment_date:%d/%m/%Y}"},
+                    )
+                    return HttpResponseRedirect(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
+        if officer is None:
+            messages.warning(request, _("Tài khoản này chưa có hồ sơ cán bộ nên không thể tiếp nhận hồ sơ."))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Tiếp nhận hồ sơ"),
+            "chooser": chooser,
+            "procedure": procedure,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/dossiers/dossier/intake.html", context)

@@ -1,0 +1,178 @@
+"""Working-day calendar and deadline arithmetic (ngày làm việc, ngày hẹn trả).
+
+Pure Python, no database. A procedure's processing time is counted in working days (ngày làm việc):
+Monday–Friday minus Vietnamese public holidays, as computed by the `holidays` package (lunar Tết and
+Hùng Kings' day included, the government's swapped days too), corrected by a province's own
+override table. Results are graded trước hạn / đúng hạn / trễ hạn (EARLY / ON_TIME / LATE).
+
+All datetimes must be timezone-aware; dates are taken in Asia/Ho_Chi_Minh.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ON_TIME, EARLY, LATE = "on_time", "early", "late"
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_CUTOFF = time(15, 0)
+ONE_DAY = timedelta(days=1)
+
+WEEKEND_NAMES = {5: "Thứ Bảy", 6: "Chủ nhật"}
+DEFAULT_DAY_OFF_REASON = "Ngày nghỉ"
+
+
+def default_cutoff() -> time:
+    """The same-day cut-off: settings.SAME_DAY_CUTOFF (a time or "HH:MM") if Django is configured, else 15:00."""
+    try:
+        from django.conf import settings
+
+        value = getattr(settings, "SAME_DAY_CUTOFF", None) if settings.configured else None
+    except ImportError:
+        value = None
+    if value is None:
+        return DEFAULT_CUTOFF
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+class WorkingCalendar:
+    """Vietnamese working days (ngày làm việc): Mon–Fri, minus public holidays, plus per-province overrides.
+
+    Holidays come from `holidays` (country "VN", names in Vietnamese); Saturdays the government swapped
+    into working days (`weekend_workdays` in the library) count as working days. Overrides win over both:
+    `days_off` are never working days, `working_days` always are. `reasons` names the overrides.
+    """
+
+    def __init__(
+        self,
+        days_off: Iterable[date] = (),
+        working_days: Iterable[date] = (),
+        reasons: Mapping[date, str] | None = None,
+    ):
+        self.days_off = frozenset(days_off)
+        self.working_days = frozenset(working_days)
+        if clash := self.days_off & self.working_days:
+            raise ValueError(f"Dates both off and working: {sorted(clash)}")
+        self.reasons = dict(reasons or {})
+        # Years are populated on demand: with expand=True the library fills a year the first time one of its
+        # dates is looked up, so one cached object serves every year this calendar is asked about.
+        self._holidays = holidays.country_holidays("VN", years=(), language="vi", expand=True)
+
+    def _holiday_name(self, d: date) -> str | None:
+        return self._holidays.get(d)
+
+    def is_working_day(self, d: date) -> bool:
+        if d in self.working_days:
+            return True
+        if d in self.days_off or self._holiday_name(d) is not None:
+            return False
+        return d.weekday() < 5 or d in self._holidays.weekend_workdays
+
+    def day_off_reason(self, d: date) -> str | None:
+        """Why `d` is not a working day, in Vietnamese; None if it is one."""
+        if self.is_working_day(d):
+            return None
+        if d in self.days_off:
+            return self.reasons.get(d) or self._holiday_name(d) or DEFAULT_DAY_OFF_REASON
+        return self._holiday_name(d) or WEEKEND_NAMES.get(d.weekday(), DEFAULT_DAY_OFF_REASON)
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after `d`."""
+        d += ONE_DAY
+        while not self.is_working_day(d):
+            d += ONE_DAY
+        return d
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day strictly after `start`; for n == 0, `start` itself or the next working day."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if n == 0:
+            return start if self.is_working_day(start) else self.next_working_day(start)
+        d = start
+        for _ in range(n):
+            d = self.next_working_day(d)
+        return d
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days d satisfy start < d <= end (0 if end <= start)."""
+        count, d = 0, start + ONE_DAY
+        while d <= end:
+            count += self.is_working_day(d)
+            d += ONE_DAY
+        return count
+
+
+def local_date(dt: datetime) -> date:
+    """The calendar date of an aware datetime in Asia/Ho_Chi_Minh."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("A timezone-aware datetime is required")
+    return dt.astimezone(VN_TZ).date()
+
+
+def receipt_start_date(received_at: datetime, calendar: WorkingCalendar, cutoff: time | None = None) -> date:
+    """The working day the clock starts from.
+
+    A dossier received on a working day before the cut-off counts from that day; one received at or after
+    the cut-off, or on a day off, counts as received on the next working day.
+    """
+    if cutoff is None:
+        cutoff = default_cutoff()
+    day = local_date(received_at)
+    local = received_at.astimezone(VN_TZ)
+    if calendar.is_working_day(day) and local.time() < cutoff:
+        return day
+    return calendar.next_working_day(day)
+
+
+def appointment_date(
+    received_at: datetime, processing_days: int, calendar: WorkingCalendar, cutoff: time | None = None
+) -> date:
+    """Ngày hẹn trả: `processing_days` working days after the start date; 0 means the start date itself."""
+    return calendar.add_working_days(receipt_start_date(received_at, calendar, cutoff), processing_days)
+
+
+def remaining_working_days(paused_at: datetime, appointment: date, calendar: WorkingCalendar) -> int:
+    """Working days left on the clock when it pauses (waiting for supplementary documents); 0 if overdue."""
+    return calendar.working_days_between(local_date(paused_at), appointment)
+
+
+def resumed_appointment(
+    resumed_at: datetime,
+    remaining_days: int,
+    total_days: int,
+    mode: str,
+    calendar: WorkingCalendar,
+    cutoff: time | None = None,
+) -> date:
+    """The new appointment date after supplementation.
+
+    mode "resume" continues with the days that were left; mode "restart" gives the full processing time again.
+    """
+    if mode == "resume":
+        days = remaining_days
+    elif mode == "restart":
+        days = total_days
+    else:
+        raise ValueError(f"Unknown mode {mode!r}: expected 'resume' or 'restart'")
+    return appointment_date(resumed_at, days, calendar, cutoff)
+
+
+def grade(finished_at: datetime, due: date) -> str:
+    """Trước hạn (EARLY), đúng hạn (ON_TIME) or trễ hạn (LATE), comparing local dates."""
+    finished = local_date(finished_at)
+    if finished < due:
+        return EARLY
+    return ON_TIME if finished == due else LATE
+
+
+def is_overdue(due: date, today: date) -> bool:
+    """Quá hạn: the appointment date has passed."""
+    return today > due
+
+
+def is_due_soon(due: date, today: date, calendar: WorkingCalendar, within: int = 2) -> bool:
+    """Sắp đến hạn: not overdue and at most `within` working days left."""
+    return not is_overdue(due, today) and calendar.working_days_between(today, due) <= within

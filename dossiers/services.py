@@ -1,0 +1,543 @@
+"""Dossier actions: the one place that changes a dossier.
+
+Every action locks the dossier row, checks the officer's permission and the transition table,
+writes the new state and an append-only timeline entry, and sends `dossier_event` inside the same
+transaction; anything outside the database is scheduled with `transaction.on_commit`.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from offices.models import Department, Officer
+from offices.phones import normalize_phone
+
+from . import deadlines, workflow
+from .events import dossier_event, dossier_event_committed
+from .models import (
+    Channel,
+    Dossier,
+    DossierComponent,
+    DossierEvent,
+    MissingComponent,
+    Procedure,
+    Status,
+    SupplementRequest,
+    WorkingDayOverride,
+)
+
+RECEPTION_STEP_DAYS = 1  # the one-stop-shop hands a dossier on within one working day
+
+_backdated_to: ContextVar[datetime | None] = ContextVar("dossier_backdated_to", default=None)
+
+
+def current_time() -> datetime:
+    """The time actions are recorded at: the real time, unless entering back-dated records."""
+    return _backdated_to.get() or timezone.now()
+
+
+@contextmanager
+def backdated(moment: datetime):
+    """Record actions as of `moment` (entering paper records after the fact, or demo data)."""
+    token = _backdated_to.set(moment)
+    try:
+        yield
+    finally:
+        _backdated_to.reset(token)
+
+
+class WorkflowError(Exception):
+    """An action that cannot be done; `message` is for the officer, in Vietnamese."""
+
+    code = "workflow_error"
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = str(message)
+        if code:
+            self.code = code
+
+
+class ActionNotAllowed(WorkflowError):
+    code = "transition_not_allowed"
+
+
+class StaleDossier(WorkflowError):
+    code = "stale_dossier"
+
+
+class ActionForbidden(WorkflowError):
+    code = "forbidden"
+
+
+class InvalidInput(WorkflowError):
+    code = "invalid_input"
+
+
+@dataclass
+class Applicant:
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    email: str = ""
+    ward_code: str = ""
+
+
+@dataclass
+class SubmittedComponent:
+    name: str
+    kind: str
+    count: int = 1
+
+
+@dataclass
+class MissingItem:
+    name: str
+    reason: str
+
+
+@dataclass
+class _Change:
+    """What an action does besides the status: fields for the event row."""
+
+    note: str = ""
+    internal_note: str = ""
+    to_department: Department | None = None
+    to_officer: Officer | None = None
+    step_due: date | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def cutoff_time() -> time:
+    return deadlines.default_cutoff()
+
+
+def current_calendar() -> deadlines.WorkingCalendar:
+    """This province's working days: national holidays plus its own overrides."""
+    days_off, working, reasons = [], [], {}
+    for override in WorkingDayOverride.objects.all():
+        (working if override.is_working_day else days_off).append(override.date)
+        reasons[override.date] = override.reason
+    return deadlines.WorkingCalendar(days_off=days_off, working_days=working, reasons=reasons)
+
+
+# --- codes ----------------------------------------------------------------------------------
+
+
+def next_dossier_code(agency_code: str, day: date) -> str:
+    """<agency code>-<yyMMdd>-<seq>: the counter row is incremented atomically (INSERT … ON CONFLICT),
+    and stays locked until the intake commits, so concurrent counters never get the same number."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO dossiers_dossiercounter (agency_code, day, last) VALUES (%s, %s, 1)
+            ON CONFLICT (agency_code, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1
+            RETURNING last
+            """,
+            [agency_code, day],
+        )
+        sequence = cursor.fetchone()[0]
+    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+
+
+def _agency_code():
+    code = getattr(connection.tenant, "agency_code", "")
+    if not code:
+        raise InvalidInput(_("Tỉnh chưa có mã định danh cơ quan; không thể cấp mã hồ sơ."))
+    return code
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _require(condition, message):
+    if not condition:
+        raise InvalidInput(message)
+
+
+def _clean_applicant(applicant: Applicant) -> Applicant:
+    _require((applicant.name or "").strip(), _("Chưa nhập họ tên người nộp hồ sơ."))
+    phone = applicant.phone.strip()
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as exc:
+            raise InvalidInput(exc.messages[0]) from None
+    id_number = (applicant.id_number or "").replace(" ", "")
+    _require(not id_number or id_number.isalnum(), _("Số giấy tờ tùy thân chỉ gồm chữ và số."))
+    return Applicant(
+        name=" ".join(applicant.name.split()),
+        id_number=id_number,
+        phone=phone,
+        address=applicant.address.strip(),
+        email=applicant.email.strip(),
+        ward_code=applicant.ward_code.strip(),
+    )
+
+
+def _check_components(procedure: Procedure, components: list[SubmittedComponent]):
+    submitted = {c.name for c in components if c.count > 0}
+    missing = [c.name for c in procedure.components.filter(required=True) if c.name not in submitted]
+    if missing:
+        raise InvalidInput(_("Hồ sơ chưa đủ thành phần bắt buộc: %s.") % "; ".join(missing))
+
+
+def _check_permission(officer: Officer | None, permission: str, dossier: Dossier | None = None):
+    if officer is None:
+        return  # system or citizen-initiated (e.g. an online registration)
+    if not officer.user.is_active or not officer.user.has_perm(permission):
+        raise ActionForbidden(_("Tài khoản của bạn không có quyền thực hiện thao tác này."))
+    if dossier is not None and not can_see(officer, dossier):
+        raise ActionForbidden(_("Hồ sơ này không thuộc phòng ban của bạn."))
+
+
+def can_see(officer: Officer, dossier: Dossier) -> bool:
+    if officer.user.is_superuser or officer.user.has_perm("dossiers.view_all_dossiers"):
+        return True
+    return dossier.current_department_id == officer.department_id
+
+
+def _last_step(dossier: Dossier):
+    return dossier.events.exclude(step_due=None).order_by("-created_at", "-id").first()
+
+
+def _record(dossier, action_key, from_status, officer, now, change: _Change, step_grade=""):
+    event = DossierEvent(
+        dossier=dossier,
+        action=action_key,
+        from_status=from_status,
+        to_status=dossier.status,
+        actor=officer,
+        from_department=change.extra.get("from_department"),
+        to_department=change.to_department,
+        from_officer=change.extra.get("from_officer"),
+        to_officer=change.to_officer,
+        created_at=now,
+        note=change.note,
+        internal_note=change.internal_note,
+        step_due=change.step_due,
+        step_grade=step_grade,
+        appointment_date=dossier.appointment_date,
+    )
+    event.save()
+    dossier_event.send(sender=Dossier, event=event, dossier=dossier)
+    transaction.on_commit(lambda: dossier_event_committed.send(sender=Dossier, event=event, dossier=dossier))
+    return event
+
+
+def _apply(dossier_or_pk, action_key, officer, expected_version, mutate):
+    """Lock, check, mutate, bump the version, record the event: one transaction."""
+    spec = workflow.ACTIONS[action_key]
+    pk = dossier_or_pk.pk if isinstance(dossier_or_pk, Dossier) else dossier_or_pk
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("procedure").get(pk=pk)
+        if expected_version is not None and dossier.version != int(expected_version):
+            raise StaleDossier(
+                _("Hồ sơ %(code)s vừa được người khác cập nhật; hãy tải lại trang và kiểm tra trước khi thao tác.")
+                % {"code": dossier.code}
+            )
+        _check_permission(officer, spec.permission, dossier)
+        if not workflow.is_allowed(action_key, dossier.status):
+            raise ActionNotAllowed(
+                _("Không thể “%(action)s” khi hồ sơ đang ở trạng thái “%(status)s”.")
+                % {"action": spec.label, "status": dossier.get_status_display()}
+            )
+        now = current_time()
+        from_status = dossier.status
+        change = mutate(dossier, now) or _Change()
+        dossier.status = workflow.target_status(action_key, from_status)
+        dossier.version += 1
+        dossier.save()
+        step_grade = change.extra.pop("step_grade", "")
+        _record(dossier, action_key, from_status, officer, now, change, step_grade)
+    return dossier
+
+
+def _end_step(dossier, now, change: _Change):
+    """Close the current holder's step: remember who held it and grade it against its due date."""
+    change.extra["from_department"] = dossier.current_department
+    change.extra["from_officer"] = dossier.current_officer
+    step = _last_step(dossier)
+    if step is not None:
+        change.extra["step_grade"] = deadlines.grade(now, step.step_due)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def _create(procedure, applicant, components, channel, status, officer, now):
+    applicant = _clean_applicant(applicant)
+    _require(procedure.is_active, _("Thủ tục này đã ngừng áp dụng."))
+    dossier = Dossier(
+        code=next_dossier_code(_agency_code(), timezone.localdate(now)),
+        procedure=procedure,
+        channel=channel,
+        status=status,
+        applicant_name=applicant.name,
+        applicant_id_number=applicant.id_number,
+        applicant_phone=applicant.phone,
+        applicant_address=applicant.address,
+        applicant_email=applicant.email,
+        applicant_ward_code=applicant.ward_code,
+        fee_amount=procedure.fee,
+    )
+    dossier.save()
+    DossierComponent.objects.bulk_create(
+        [DossierComponent(dossier=dossier, name=c.name, kind=c.kind, count=c.count) for c in components if c.count]
+    )
+    return dossier
+
+
+def _start_clock(dossier, officer, now):
+    calendar = current_calendar()
+    dossier.accepted_at = now
+    dossier.received_by = officer
+    dossier.current_department = officer.department if officer else dossier.procedure.department
+    dossier.current_officer = officer
+    dossier.appointment_date = deadlines.appointment_date(
+        now, dossier.procedure.processing_days, calendar, cutoff_time()
+    )
+    dossier.original_appointment_date = dossier.appointment_date
+    dossier.due_date = dossier.appointment_date
+    start = deadlines.receipt_start_date(now, calendar, cutoff_time())
+    return min(calendar.add_working_days(start, RECEPTION_STEP_DAYS), max(dossier.appointment_date, start))
+
+
+def receive_dossier(
+    *, officer: Officer, procedure: Procedure, applicant: Applicant, components, channel=Channel.COUNTER, note=""
+) -> Dossier:
+    """Counter intake (tiếp nhận): the dossier is created already accepted, with its code and date."""
+    components = list(components)
+    _check_permission(officer, workflow.RECEIVE_PERMISSION)
+    _check_components(procedure, components)
+    with transaction.atomic():
+        now = current_time()
+        dossier = _create(procedure, applicant, components, channel, Status.ACCEPTED, officer, now)
+        step_due = _start_clock(dossier, officer, now)
+        dossier.save()
+        change = _Change(note=note, to_department=dossier.current_department, to_officer=officer, step_due=step_due)
+        _record(dossier, "receive", None, officer, now, change)
+    return dossier
+
+
+def register_online(*, procedure: Procedure, applicant: Applicant, components, channel=Channel.ONLINE) -> Dossier:
+    """A citizen's online or postal application: registered, waiting for an officer to accept it."""
+    components = list(components)
+    with transaction.atomic():
+        now = current_time()
+        dossier = _create(procedure, applicant, components, channel, Status.REGISTERED, None, now)
+        dossier.current_department = procedure.department
+        dossier.save()
+        _record(dossier, "register", None, None, now, _Change(to_department=dossier.current_department))
+    return dossier
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def accept(dossier, officer, *, expected_version=None, note=""):
+    def mutate(d, now):
+        _check_components(d.procedure, [SubmittedComponent(c.name, c.kind, c.count) for c in d.components.all()])
+        step_due = _start_clock(d, officer, now)
+        return _Change(note=note, to_department=d.current_department, to_officer=officer, step_due=step_due)
+
+    return _apply(dossier, "accept", officer, expected_version, mutate)
+
+
+def refuse(dossier, officer, *, reason, expected_version=None):
+    _require(reason.strip(), _("Phải ghi rõ lý do từ chối tiếp nhận."))
+
+    def mutate(d, now):
+        d.closed_at = now
+        return _Change(note=reason.strip())
+
+    return _apply(dossier, "refuse", officer, expected_version, mutate)
+
+
+def hand_over(dossier, officer, *, to_department, to_officer=None, step_due=None, expected_version=None, note=""):
+    _require(to_department is not None, _("Chưa chọn phòng ban nhận hồ sơ."))
+    _require(
+        to_officer is None or to_officer.department_id == to_department.pk,
+        _("Cán bộ được chọn không thuộc phòng ban nhận hồ sơ."),
+    )
+
+    def mutate(d, now):
+        today = deadlines.local_date(now)
+        _require(step_due is None or step_due >= today, _("Hạn của bước xử lý không được ở trong quá khứ."))
+        due = step_due or max(d.due_date, today)
+        change = _Change(note=note, to_department=to_department, to_officer=to_officer, step_due=due)
+        _end_step(d, now, change)
+        d.current_department = to_department
+        d.current_officer = to_officer
+        return change
+
+    return _apply(dossier, "hand_over", officer, expected_version, mutate)
+
+
+def request_supplement(dossier, officer, *, items, reason="", expected_version=None):
+    """Phiếu yêu cầu bổ sung: every missing component at once, with why; the clock pauses."""
+    items = [MissingItem(i.name.strip(), i.reason.strip()) for i in items if i.name.strip()]
+    _require(items, _("Phải liệt kê đầy đủ các giấy tờ cần bổ sung (một lần, bằng văn bản)."))
+    _require(all(i.reason for i in items), _("Mỗi giấy tờ cần bổ sung phải có lý do."))
+
+    def mutate(d, now):
+        remaining = deadlines.remaining_working_days(now, d.due_date, current_calendar())
+        request = SupplementRequest.objects.create(
+            dossier=d,
+            requested_at=now,
+            requested_by=officer,
+            reason=reason.strip(),
+            remaining_days=remaining,
+            appointment_before=d.appointment_date,
+        )
+        MissingComponent.objects.bulk_create(
+            [MissingComponent(request=request, name=i.name, reason=i.reason) for i in items]
+        )
+        d.paused_at = now
+        d.remaining_days = remaining
+        summary = "; ".join(f"{i.name} ({i.reason})" for i in items)
+        return _Change(note=_("Cần bổ sung: %s") % summary + (f". {reason.strip()}" if reason.strip() else ""))
+
+    return _apply(dossier, "request_supplement", officer, expected_version, mutate)
+
+
+def receive_supplement(dossier, officer, *, components=(), expected_version=None, note=""):
+    """The citizen brought what was missing: the clock runs again and a new appointment date is issued."""
+
+    def mutate(d, now):
+        request = d.supplement_requests.filter(received_at=None).order_by("-requested_at").first()
+        new_date = deadlines.resumed_appointment(
+            now,
+            d.remaining_days or 0,
+            d.procedure.processing_days,
+            d.procedure.on_supplement,
+            current_calendar(),
+            cutoff_time(),
+        )
+        if request is not None:
+            request.received_at = now
+            request.appointment_after = new_date
+            request.save(update_fields=["received_at", "appointment_after"])
+        DossierComponent.objects.bulk_create(
+            [
+                DossierComponent(dossier=d, name=c.name, kind=c.kind, count=c.count, added_by_supplement=True)
+                for c in components
+                if c.count
+            ]
+        )
+        d.appointment_date = new_date
+        d.due_date = new_date
+        d.paused_at = None
+        d.remaining_days = None
+        return _Change(note=note or _("Đã nhận hồ sơ bổ sung; ngày hẹn trả mới %s.") % f"{new_date:%d/%m/%Y}")
+
+    return _apply(dossier, "receive_supplement", officer, expected_version, mutate)
+
+
+def request_fees(dossier, officer, *, amount, expected_version=None, note=""):
+    _require(int(amount or 0) > 0, _("Số tiền phải nộp phải lớn hơn 0."))
+
+    def mutate(d, now):
+        d.fee_amount = int(amount)
+        return _Change(note=note or _("Số tiền phải nộp: %s đồng.") % f"{int(amount):,}".replace(",", "."))
+
+    return _apply(dossier, "request_fees", officer, expected_version, mutate)
+
+
+def record_fees_paid(dossier, officer, *, expected_version=None, note=""):
+    return _apply(dossier, "record_fees_paid", officer, expected_version, lambda d, now: _Change(note=note))
+
+
+def postpone(dossier, officer, *, new_date, reason, expected_version=None):
+    """Phiếu xin lỗi và hẹn lại ngày trả: a later appointment date, with the reason."""
+    _require(reason.strip(), _("Phải ghi rõ lý do chậm trả kết quả."))
+
+    def mutate(d, now):
+        _require(
+            new_date > d.appointment_date,
+            _("Ngày hẹn mới phải sau ngày hẹn hiện tại (%s).") % f"{d.appointment_date:%d/%m/%Y}",
+        )
+        _require(current_calendar().is_working_day(new_date), _("Ngày hẹn mới phải là ngày làm việc."))
+        previous = d.appointment_date
+        d.appointment_date = new_date
+        return _Change(note=reason.strip(), extra={"previous_appointment": previous})
+
+    return _apply(dossier, "postpone", officer, expected_version, mutate)
+
+
+def stop(dossier, officer, *, reason, expected_version=None):
+    _require(reason.strip(), _("Phải ghi rõ lý do dừng xử lý."))
+
+    def mutate(d, now):
+        d.closed_at = now
+        d.paused_at = None
+        return _Change(note=reason.strip())
+
+    return _apply(dossier, "stop", officer, expected_version, mutate)
+
+
+def mark_result_ready(dossier, officer, *, result, expected_version=None, note=""):
+    """The leader signs the result; the dossier is graded early / on time / late."""
+    _require(result.strip(), _("Phải ghi kết quả giải quyết."))
+
+    def mutate(d, now):
+        change = _Change(note=note, to_department=d.current_department, to_officer=None)
+        _end_step(d, now, change)
+        d.result = result.strip()
+        d.result_ready_at = now
+        # Graded against the legal due date: an apology's new appointment does not excuse lateness.
+        d.grade = deadlines.grade(now, d.due_date)
+        return change
+
+    return _apply(dossier, "mark_result_ready", officer, expected_version, mutate)
+
+
+def return_result(dossier, officer, *, expected_version=None, note=""):
+    def mutate(d, now):
+        d.returned_at = now
+        d.closed_at = now
+        d.current_officer = officer
+        return _Change(note=note)
+
+    return _apply(dossier, "return_result", officer, expected_version, mutate)
+
+
+def withdraw(dossier, officer, *, reason, expected_version=None):
+    _require(reason.strip(), _("Phải ghi lý do rút hồ sơ (theo đơn của công dân)."))
+
+    def mutate(d, now):
+        d.closed_at = now
+        d.paused_at = None
+        return _Change(note=reason.strip())
+
+    return _apply(dossier, "withdraw", officer, expected_version, mutate)
+
+
+ACTION_FUNCTIONS = {
+    "accept": accept,
+    "refuse": refuse,
+    "hand_over": hand_over,
+    "request_supplement": request_supplement,
+    "receive_supplement": receive_supplement,
+    "request_fees": request_fees,
+    "record_fees_paid": record_fees_paid,
+    "postpone": postpone,
+    "stop": stop,
+    "mark_result_ready": mark_result_ready,
+    "return_result": return_result,
+    "withdraw": withdraw,
+}
+
+
+def as_local_datetime(value: datetime) -> datetime:
+    return timezone.localtime(value)
