@@ -32,6 +32,7 @@ run: seed
 	$(BIN)/honcho -f Procfile.dev start
 
 test: services
+	bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

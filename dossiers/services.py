@@ -136,18 +136,21 @@ def current_calendar() -> deadlines.WorkingCalendar:
 
 def next_dossier_code(agency_code: str, day: date) -> str:
     """<agency code>-<yyMMdd>-<seq>: the counter row is incremented atomically (INSERT … ON CONFLICT),
-    and stays locked until the intake commits, so concurrent counters never get the same number."""
+    and stays locked until the intake commits, so concurrent counters never get the same number.
+    A number already taken (records imported by hand, a restored counter) is skipped."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO dossiers_dossiercounter (agency_code, day, last) VALUES (%s, %s, 1)
-            ON CONFLICT (agency_code, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1
-            RETURNING last
-            """,
-            [agency_code, day],
-        )
-        sequence = cursor.fetchone()[0]
-    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+        while True:
+            cursor.execute(
+                """
+                INSERT INTO dossiers_dossiercounter (agency_code, day, last) VALUES (%s, %s, 1)
+                ON CONFLICT (agency_code, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1
+                RETURNING last
+                """,
+                [agency_code, day],
+            )
+            code = f"{agency_code}-{day:%y%m%d}-{cursor.fetchone()[0]:04d}"
+            if not Dossier.objects.filter(code=code).exists():
+                return code
 
 
 def _agency_code():

@@ -36,7 +36,7 @@ def test_task_runs_in_the_queuing_provinces_schema_in_eager_mode(danang, camau, 
 
 
 @pytest.fixture
-def committed_departments(django_db_blocker):
+def committed_departments(django_db_setup, django_db_blocker):
     """Rows a separate worker process can see: committed, and removed afterwards."""
     from provinces.models import Province
 
@@ -53,7 +53,7 @@ def committed_departments(django_db_blocker):
 
 
 @pytest.fixture
-def worker(django_db_blocker):
+def worker(django_db_setup, django_db_blocker):
     """A real `celery worker` process on its own queue, against the test database and Redis."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
