@@ -47,3 +47,14 @@ def camau(provinces):
 def _back_to_public_schema():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis(settings):
+    """Each test starts with an empty test Redis database (rate-limit counters, cache)."""
+    import redis
+
+    if not settings.REDIS_URL.endswith("/15"):
+        pytest.fail("tests must run against Redis database 15 (see pyproject.toml)")
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    yield

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DossiersConfig(AppConfig):
     name = "dossiers"
     verbose_name = _("Hồ sơ thủ tục hành chính")
+
+    def ready(self):
+        from . import lookup  # noqa: F401 - connects the cache invalidation to dossier events

@@ -80,6 +80,8 @@ class RequestSupplementForm(ActionForm):
                 label=_("Lý do"), required=False, widget=forms.TextInput(attrs={"size": 60})
             )
             self.component_fields.append((component, missing, reason))
+        # The checkboxes first, as the heading says; free text after them.
+        self.order_fields([name for _c, m, r in self.component_fields for name in (m, r)] + ["other_items", "reason"])
 
     def clean(self):
         cleaned = super().clean()
@@ -148,6 +150,13 @@ class ProcedureChoiceForm(forms.Form):
     procedure = forms.ModelChoiceField(
         label=_("Thủ tục"), queryset=Procedure.objects.filter(is_active=True).order_by("field", "name")
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Official names can be hundreds of characters: keep the list readable on a narrow screen.
+        self.fields["procedure"].label_from_instance = lambda p: (
+            f"{p.field} · {p.code} — " + (p.name if len(p.name) <= 90 else p.name[:88].rstrip() + "…")
+        )
 
 
 class IntakeForm(forms.Form):

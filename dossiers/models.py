@@ -273,7 +273,9 @@ class SupplementRequest(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self):
-        return f"{self.dossier.code} {self.requested_at:%d/%m/%Y}"
+        from django.utils import timezone
+
+        return f"{self.dossier.code} — {timezone.localtime(self.requested_at):%d/%m/%Y}"
 
 
 class MissingComponent(models.Model):
@@ -315,7 +317,11 @@ class DossierEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.dossier_id} {self.action} {self.created_at:%d/%m/%Y %H:%M}"
+        from django.utils import timezone
+
+        from .workflow import EVENT_LABELS
+
+        return f"{EVENT_LABELS.get(self.action, self.action)} — {timezone.localtime(self.created_at):%H:%M %d/%m/%Y}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -30,6 +30,7 @@ from .models import (
     Status,
     SupplementRequest,
     WorkingDayOverride,
+    new_lookup_token,
 )
 
 RECEPTION_STEP_DAYS = 1  # the one-stop-shop hands a dossier on within one working day
@@ -524,6 +525,38 @@ def withdraw(dossier, officer, *, reason, expected_version=None):
         return _Change(note=reason.strip())
 
     return _apply(dossier, "withdraw", officer, expected_version, mutate)
+
+
+def reissue_lookup_token(dossier, officer, *, expected_version=None, note=""):
+    """Lost receipt: a new QR token; the old link stops working at once. Status is unchanged."""
+    _check_permission(officer, workflow.RECEIVE_PERMISSION)
+    pk = dossier.pk if isinstance(dossier, Dossier) else dossier
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=pk)
+        if expected_version is not None and dossier.version != int(expected_version):
+            raise StaleDossier(
+                _("Hồ sơ %(code)s vừa được người khác cập nhật; hãy tải lại trang.") % {"code": dossier.code}
+            )
+        _check_permission(officer, workflow.RECEIVE_PERMISSION, dossier)
+        previous = dossier.lookup_token
+        dossier.lookup_token = new_lookup_token()
+        dossier.version += 1
+        dossier.save(update_fields=["lookup_token", "version"])
+        event = DossierEvent(
+            dossier=dossier,
+            action="reissue_token",
+            from_status=dossier.status,
+            to_status=dossier.status,
+            actor=officer,
+            created_at=current_time(),
+            internal_note=note or _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực."),
+            appointment_date=dossier.appointment_date,
+        )
+        event.save()
+        event.previous_lookup_token = previous
+        dossier_event.send(sender=Dossier, event=event, dossier=dossier)
+        transaction.on_commit(lambda: dossier_event_committed.send(sender=Dossier, event=event, dossier=dossier))
+    return dossier
 
 
 ACTION_FUNCTIONS = {

@@ -59,9 +59,11 @@ ACTIONS = {
 
 # "receive" is the counter intake that creates a dossier; it has no source status.
 RECEIVE_PERMISSION = "dossiers.receive_dossier"
-EVENT_LABELS = {"receive": _("Tiếp nhận tại quầy"), "register": _("Đăng ký trực tuyến")} | {
-    key: a.label for key, a in ACTIONS.items()
-}
+EVENT_LABELS = {
+    "receive": _("Tiếp nhận tại quầy"),
+    "register": _("Đăng ký trực tuyến"),
+    "reissue_token": _("Cấp lại giấy tiếp nhận (mã QR mới)"),
+} | {key: a.label for key, a in ACTIONS.items()}
 
 
 def is_allowed(action_key: str, status: int) -> bool:

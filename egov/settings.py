@@ -52,12 +52,15 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.admin",
+    "rest_framework.authtoken",
     "offices",
     "dossiers",
 ]
@@ -68,6 +71,7 @@ TENANT_DOMAIN_MODEL = "provinces.Domain"
 PUBLIC_SCHEMA_URLCONF = "egov.urls_public"
 ROOT_URLCONF = "egov.urls_tenant"
 PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", "localhost")
+TENANT_CACHE_SECONDS = int(env("TENANT_CACHE_SECONDS", "30"))
 # Province domains in development are <slug>.<TENANT_BASE_DOMAIN>.
 TENANT_BASE_DOMAIN = env("TENANT_BASE_DOMAIN", "localhost")
 SITE_PORT = env("SITE_PORT", "8000")
@@ -75,7 +79,7 @@ SITE_SCHEME = env("SITE_SCHEME", "http" if DEBUG else "https")
 
 MIDDLEWARE = [
     "egov.health.HealthCheckMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "egov.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -186,8 +190,30 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Tokens and sessions live in the province's schema: a token of one province opens nothing in another.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "egov.api.api_error_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Một Cửa API",
+    "DESCRIPTION": "Tra cứu hồ sơ cho công dân và API xử lý hồ sơ cho cán bộ của từng tỉnh, thành phố.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DossierStatusEnum": "dossiers.models.Status",
+        "GradeEnum": "dossiers.models.Grade",
+    },
 }
 
 # --- Zalo (base URLs are the only place a Zalo host is named) -------------------------------
@@ -222,3 +248,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- Citizen lookup ---------------------------------------------------------------------------
+# "hits/seconds": attempts per client address (code+verifier and unknown QR tokens), and failed
+# verifier attempts per dossier code.
+LOOKUP_RATE_PER_ADDRESS = env("LOOKUP_RATE_PER_ADDRESS", "30/300")
+LOOKUP_RATE_PER_CODE = env("LOOKUP_RATE_PER_CODE", "5/900")
+# Header carrying the client address when behind a trusted reverse proxy (e.g. HTTP_X_FORWARDED_FOR).
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "")

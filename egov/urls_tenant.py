@@ -1,11 +1,15 @@
 """URLs served on each province's own domain."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from dossiers import views_public
 from provinces import views
 
 urlpatterns = [
     path("", views.province_home, name="province-home"),
+    path("tra-cuu/", views_public.lookup_form, name="lookup"),
+    path("tra-cuu/<str:token>/", views_public.status_page, name="lookup-status"),
     path("admin/", admin.site.urls),
+    path("api/", include("egov.urls_api")),
 ]

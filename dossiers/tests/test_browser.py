@@ -230,7 +230,7 @@ def test_reception_officer_receives_prints_hands_over_and_requests_a_supplement(
 
         # The receipt (form 01) opens in a new tab, with the dossier code and the lookup QR code.
         with page.context.expect_page() as new_tab:
-            page.locator(".object-tools a", has_text="01 Giấy tiếp nhận").click()
+            page.locator("a[data-print=receipt]").click()
         receipt = new_tab.value
         receipt.wait_for_load_state()
         expect(receipt.locator("body")).to_contain_text(code)
@@ -264,7 +264,7 @@ def test_reception_officer_receives_prints_hands_over_and_requests_a_supplement(
         timeline = page.locator("#events-group")
         expect(timeline).to_contain_text("Yêu cầu bổ sung")
         expect(timeline).to_contain_text("Ảnh 4x6 (chưa nộp)")
-        expect(page.locator(".object-tools a", has_text="02 Phiếu yêu cầu bổ sung")).to_be_visible()
+        expect(page.locator("a[data-print=supplement]")).to_be_visible()
         shot(page, "08-supplement-requested")
 
     # What the browser did is in the province's database.

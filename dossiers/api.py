@@ -1,0 +1,378 @@
+"""REST API v1: the public lookup (for a Zalo Mini App or a chatbot) and the officers' endpoints.
+
+Officer endpoints call the same services as the admin; the lookup uses the same module as the pages.
+"""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from egov.api import ApiError
+from egov.ratelimit import client_address
+from offices.models import Department, Officer
+
+from . import lookup, selectors, services, workflow
+from .models import Dossier, DossierEvent, Procedure, ProcedureComponent
+from .text import fold
+from .views_public import NOT_FOUND
+
+# --- public lookup ------------------------------------------------------------------------------
+
+
+class MissingSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.CharField(help_text="HH:MM dd/mm/yyyy, Asia/Ho_Chi_Minh")
+    action = serializers.CharField()
+    status = serializers.CharField()
+    department = serializers.CharField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+
+
+class PublicStatusSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    procedure = inline_serializer("LookupProcedure", {"code": serializers.CharField(), "name": serializers.CharField()})
+    applicant = serializers.CharField(help_text="Masked name, e.g. “Nguyễn V. A.”")
+    status = inline_serializer(
+        "LookupStatus",
+        {"code": serializers.IntegerField(), "label": serializers.CharField(), "explanation": serializers.CharField()},
+    )
+    holder = inline_serializer(
+        "LookupHolder",
+        {
+            "department": serializers.CharField(allow_null=True),
+            "officer": serializers.CharField(allow_null=True),
+            "title": serializers.CharField(allow_null=True),
+        },
+        allow_null=True,
+    )
+    received_at = serializers.CharField(allow_null=True)
+    appointment_date = serializers.CharField(allow_null=True, help_text="dd/mm/yyyy")
+    original_appointment_date = serializers.CharField(allow_null=True)
+    missing_components = MissingSerializer(many=True)
+    fee_amount = serializers.IntegerField(allow_null=True)
+    grade = serializers.CharField(allow_null=True)
+    result_ready_at = serializers.CharField(allow_null=True)
+    returned_at = serializers.CharField(allow_null=True)
+    timeline = TimelineEntrySerializer(many=True)
+
+
+class LookupRequestSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    verifier = serializers.CharField(max_length=20, help_text="Last 4 digits of the phone, or the ID number")
+
+
+ERROR_SCHEMA = inline_serializer(
+    "Error",
+    {"error": inline_serializer("ErrorBody", {"code": serializers.CharField(), "message": serializers.CharField()})},
+)
+
+
+def _not_found():
+    return ApiError("not_found", NOT_FOUND, status.HTTP_404_NOT_FOUND)
+
+
+def _throttled(exc):
+    error = ApiError("throttled", exc.message, status.HTTP_429_TOO_MANY_REQUESTS)
+    error.retry_after = exc.retry_after
+    return error
+
+
+class PublicLookupView(APIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=LookupRequestSerializer,
+        responses={200: PublicStatusSerializer, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},
+        summary="Tra cứu bằng mã hồ sơ và thông tin xác minh",
+        tags=["public"],
+    )
+    def post(self, request):
+        data = LookupRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = lookup.status_by_code(
+                data.validated_data["code"], data.validated_data["verifier"], client_address(request)
+            )
+        except lookup.Throttled as exc:
+            raise _throttled(exc) from None
+        if result is None:
+            raise _not_found()
+        return Response(result)
+
+
+class PublicTokenLookupView(APIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        responses={200: PublicStatusSerializer, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},
+        summary="Tra cứu bằng mã QR trên giấy tiếp nhận",
+        tags=["public"],
+    )
+    def get(self, request, token):
+        address = client_address(request)
+        try:
+            lookup.check_token_attempts(address)
+        except lookup.Throttled as exc:
+            raise _throttled(exc) from None
+        result = lookup.status_by_token(token)
+        if result is None:
+            lookup.record_bad_token(address)
+            raise _not_found()
+        return Response(result)
+
+
+# --- officers -----------------------------------------------------------------------------------
+
+
+class IsOfficer(permissions.BasePermission):
+    message = "officer_required"
+
+    def has_permission(self, request, view):
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.is_staff
+            and selectors.officer_of(request.user) is not None
+            and request.user.has_perm(view.required_permission)
+        )
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcedureComponent
+        fields = ["id", "name", "kind", "count", "required"]
+
+
+class ProcedureSerializer(serializers.ModelSerializer):
+    components = ComponentSerializer(many=True, read_only=True)
+    department = serializers.CharField(source="department.code")
+
+    class Meta:
+        model = Procedure
+        fields = [
+            "id",
+            "code",
+            "name",
+            "field",
+            "department",
+            "processing_days",
+            "fee",
+            "fee_note",
+            "on_supplement",
+            "legal_basis",
+            "result",
+            "components",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    to_department = serializers.CharField(source="to_department.code", allow_null=True, default=None)
+    to_officer = serializers.CharField(source="to_officer.user.username", allow_null=True, default=None)
+    actor = serializers.CharField(source="actor.user.username", allow_null=True, default=None)
+
+    class Meta:
+        model = DossierEvent
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "to_department",
+            "to_officer",
+            "created_at",
+            "note",
+            "internal_note",
+            "step_due",
+            "step_grade",
+            "appointment_date",
+        ]
+
+
+class DossierSerializer(serializers.ModelSerializer):
+    procedure = serializers.CharField(source="procedure.code")
+    current_department = serializers.CharField(source="current_department.code", allow_null=True, default=None)
+    current_officer = serializers.CharField(source="current_officer.user.username", allow_null=True, default=None)
+    status_label = serializers.CharField(source="get_status_display")
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "id",
+            "code",
+            "procedure",
+            "channel",
+            "status",
+            "status_label",
+            "applicant_name",
+            "applicant_id_number",
+            "applicant_phone",
+            "applicant_address",
+            "applicant_email",
+            "current_department",
+            "current_officer",
+            "accepted_at",
+            "due_date",
+            "appointment_date",
+            "original_appointment_date",
+            "fee_amount",
+            "result",
+            "result_ready_at",
+            "returned_at",
+            "grade",
+            "version",
+            "available_actions",
+        ]
+
+    def get_available_actions(self, obj) -> list[str]:
+        user = self.context["request"].user
+        return [a.key for a in workflow.available_actions(obj.status) if user.has_perm(a.permission)]
+
+
+class DossierDetailSerializer(DossierSerializer):
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(DossierSerializer.Meta):
+        fields = [*DossierSerializer.Meta.fields, "events"]
+
+
+class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
+    """Danh mục thủ tục hành chính của tỉnh."""
+
+    serializer_class = ProcedureSerializer
+    permission_classes = [IsOfficer]
+    required_permission = "dossiers.view_procedure"
+    queryset = Procedure.objects.filter(is_active=True).select_related("department").prefetch_related("components")
+
+
+class ActionRequestSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The dossier's version the officer saw (stale forms are refused)")
+    note = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    to_department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.filter(is_active=True), required=False
+    )
+    to_officer = serializers.CharField(required=False, help_text="Username of the receiving officer")
+
+    def validate_to_officer(self, value):
+        officer = Officer.objects.select_related("user").filter(user__username=value).first()
+        if officer is None:
+            raise serializers.ValidationError(_("Không có cán bộ “%s”.") % value)
+        return officer
+
+    step_due = serializers.DateField(required=False)
+    items = MissingSerializer(many=True, required=False)
+    amount = serializers.IntegerField(required=False, min_value=1)
+    new_date = serializers.DateField(required=False)
+    result = serializers.CharField(required=False, allow_blank=True)
+
+
+# What each action takes from the request body (everything else is ignored).
+ACTION_FIELDS = {
+    "accept": ("note",),
+    "refuse": ("reason",),
+    "hand_over": ("to_department", "to_officer", "step_due", "note"),
+    "request_supplement": ("items", "reason"),
+    "receive_supplement": ("note",),
+    "request_fees": ("amount", "note"),
+    "record_fees_paid": ("note",),
+    "postpone": ("new_date", "reason"),
+    "stop": ("reason",),
+    "mark_result_ready": ("result", "note"),
+    "return_result": ("note",),
+    "withdraw": ("reason",),
+}
+REQUIRED_FIELDS = {
+    "refuse": ("reason",),
+    "hand_over": ("to_department",),
+    "request_supplement": ("items",),
+    "request_fees": ("amount",),
+    "postpone": ("new_date", "reason"),
+    "stop": ("reason",),
+    "mark_result_ready": ("result",),
+    "withdraw": ("reason",),
+}
+
+
+class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Hồ sơ mà cán bộ được xem; thao tác xử lý đi qua cùng một module nghiệp vụ với trang quản trị."""
+
+    permission_classes = [IsOfficer]
+    required_permission = "dossiers.view_dossier"
+
+    def get_serializer_class(self):
+        return DossierDetailSerializer if self.action == "retrieve" else DossierSerializer
+
+    def get_queryset(self):
+        qs = selectors.visible_dossiers(self.request.user).select_related("current_officer__user", "procedure")
+        params = self.request.query_params
+        if params.get("status", "").isdigit():
+            qs = qs.filter(status=int(params["status"]))
+        if params.get("worklist") in selectors.WORKLISTS:
+            qs = qs.filter(selectors.worklist_filter(params["worklist"], self.request.user))
+        if params.get("procedure"):
+            qs = qs.filter(procedure__code=params["procedure"])
+        if params.get("q"):
+            for word in fold(params["q"]).split():
+                qs = qs.filter(search_text__contains=word)
+        if self.action == "retrieve":
+            events = DossierEvent.objects.select_related("to_department", "to_officer__user", "actor__user")
+            qs = qs.prefetch_related(Prefetch("events", queryset=events.order_by("created_at", "id")))
+        return qs.order_by("-registered_at")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.INT, description="National status code 1–10"),
+            OpenApiParameter("worklist", OpenApiTypes.STR, enum=[*selectors.WORKLISTS]),
+            OpenApiParameter("procedure", OpenApiTypes.STR, description="Procedure code"),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Code, name (diacritics optional) or ID number"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ActionRequestSerializer,
+        responses={200: DossierDetailSerializer, 400: ERROR_SCHEMA, 403: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[*workflow.ACTIONS])],
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[a-z_]+)")
+    def perform_action(self, request, pk=None, name=None):
+        if name not in workflow.ACTIONS:
+            raise ApiError("unknown_action", _("Không có thao tác này."), status.HTTP_404_NOT_FOUND)
+        dossier = self.get_object()
+        body = ActionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        missing = [f for f in REQUIRED_FIELDS.get(name, ()) if not data.get(f)]
+        if missing:
+            raise ApiError("invalid_input", _("Thiếu thông tin bắt buộc: %s.") % ", ".join(missing))
+        kwargs = {f: data[f] for f in ACTION_FIELDS[name] if f in data}
+        if "items" in kwargs:
+            kwargs["items"] = [services.MissingItem(i["name"], i["reason"]) for i in kwargs["items"]]
+        officer = selectors.officer_of(request.user)
+        try:
+            services.ACTION_FUNCTIONS[name](dossier, officer, expected_version=data["version"], **kwargs)
+        except services.StaleDossier as exc:
+            raise ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT) from None
+        except services.ActionNotAllowed as exc:
+            raise ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT) from None
+        except services.ActionForbidden as exc:
+            raise ApiError(exc.code, exc.message, status.HTTP_403_FORBIDDEN) from None
+        except services.WorkflowError as exc:
+            raise ApiError(exc.code, exc.message) from None
+        return Response(
+            DossierDetailSerializer(self.get_queryset().get(pk=dossier.pk), context={"request": request}).data
+        )

@@ -1,0 +1,206 @@
+"""Citizen lookup: what a citizen may see of a dossier, found by the QR token or by code + verifier.
+
+The payload is the same for the web page and the API, carries no ID number, phone or address,
+and is cached per token in the province's cache until the dossier's next event.
+"""
+
+import hmac
+import re
+
+from django.core.cache import cache
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from egov import ratelimit
+
+from . import workflow
+from .events import dossier_event_committed
+from .models import Dossier, Status
+from .text import mask_name
+
+CACHE_TIMEOUT = 3600
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4,6}$")
+
+PLAIN_STATUS = {
+    Status.REGISTERED: gettext_lazy("Hồ sơ đã được đăng ký trực tuyến và đang chờ cán bộ một cửa tiếp nhận."),
+    Status.ACCEPTED: gettext_lazy("Hồ sơ đã được tiếp nhận và sẽ được chuyển đến cơ quan giải quyết."),
+    Status.REFUSED: gettext_lazy("Hồ sơ không được tiếp nhận. Xem lý do trong quá trình xử lý bên dưới."),
+    Status.IN_PROGRESS: gettext_lazy("Hồ sơ đang được giải quyết."),
+    Status.SUPPLEMENT: gettext_lazy(
+        "Hồ sơ cần bổ sung giấy tờ. Vui lòng nộp đủ các giấy tờ dưới đây; "
+        "thời hạn giải quyết tạm dừng cho đến khi nhận đủ."
+    ),
+    Status.FEES: gettext_lazy("Vui lòng nộp phí, lệ phí hoặc thuế để hồ sơ được giải quyết tiếp."),
+    Status.WITHDRAWN: gettext_lazy("Hồ sơ đã được rút theo đề nghị của người nộp."),
+    Status.STOPPED: gettext_lazy("Hồ sơ đã dừng xử lý. Xem lý do trong quá trình xử lý bên dưới."),
+    Status.RESULT_READY: gettext_lazy("Đã có kết quả. Mời ông/bà đến bộ phận một cửa để nhận kết quả."),
+    Status.RETURNED: gettext_lazy("Đã trả kết quả."),
+}
+
+# Timeline entries a citizen does not need to see.
+HIDDEN_ACTIONS = {"reissue_token"}
+
+
+def _date(value):
+    return f"{value:%d/%m/%Y}" if value else None
+
+
+def _datetime(value):
+    return f"{timezone.localtime(value):%H:%M %d/%m/%Y}" if value else None
+
+
+def _holder(dossier):
+    officer = dossier.current_officer
+    return {
+        "department": str(dossier.current_department) if dossier.current_department else None,
+        "officer": officer.full_name if officer else None,
+        "title": officer.title if officer else None,
+    }
+
+
+def public_status(dossier: Dossier) -> dict:
+    """Everything the citizen sees; no ID number, phone, address or internal note."""
+    payload = {
+        "code": dossier.code,
+        "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},
+        "applicant": mask_name(dossier.applicant_name),
+        "status": {
+            "code": dossier.status,
+            "label": dossier.get_status_display(),
+            "explanation": str(PLAIN_STATUS[dossier.status]),
+        },
+        "holder": _holder(dossier) if dossier.is_open else None,
+        "received_at": _datetime(dossier.accepted_at or dossier.registered_at),
+        "appointment_date": _date(dossier.appointment_date),
+        "original_appointment_date": (
+            _date(dossier.original_appointment_date)
+            if dossier.original_appointment_date and dossier.original_appointment_date != dossier.appointment_date
+            else None
+        ),
+        "missing_components": [],
+        "fee_amount": dossier.fee_amount if dossier.status == Status.FEES else None,
+        "grade": dossier.get_grade_display() if dossier.grade else None,
+        "result_ready_at": _datetime(dossier.result_ready_at),
+        "returned_at": _datetime(dossier.returned_at),
+        "timeline": [],
+    }
+    if dossier.status == Status.SUPPLEMENT:
+        request = dossier.supplement_requests.order_by("-requested_at").prefetch_related("items").first()
+        if request:
+            payload["missing_components"] = [{"name": i.name, "reason": i.reason} for i in request.items.all()]
+    events = dossier.events.select_related("to_department", "to_officer__user").order_by("created_at", "id")
+    for event in events:
+        if event.action in HIDDEN_ACTIONS:
+            continue
+        payload["timeline"].append(
+            {
+                "at": _datetime(event.created_at),
+                "action": str(workflow.EVENT_LABELS.get(event.action, event.action)),
+                "status": event.get_to_status_display(),
+                "department": str(event.to_department) if event.to_department else None,
+                "note": event.note,
+            }
+        )
+    return payload
+
+
+def _cache_key(token):
+    return f"lookup:status:{token}"
+
+
+def _load(**filters):
+    return (
+        Dossier.objects.select_related("procedure", "current_department", "current_officer__user")
+        .filter(**filters)
+        .first()
+    )
+
+
+def status_by_token(token: str) -> dict | None:
+    """The cached payload for a QR token, or None for an unknown, tampered or revoked token."""
+    if not TOKEN_RE.match(token or ""):
+        return None
+    key = _cache_key(token)
+    payload = cache.get(key)
+    if payload is None:
+        dossier = _load(lookup_token=token)
+        if dossier is None:
+            return None
+        payload = public_status(dossier)
+        cache.set(key, payload, CACHE_TIMEOUT)
+    return payload
+
+
+def normalise_code(code: str) -> str:
+    return re.sub(r"\s+", "", code or "").upper()
+
+
+def verifier_matches(dossier: Dossier, verifier: str) -> bool:
+    """The last 4 digits of the applicant's phone, or their full ID number; compared in constant time."""
+    verifier = re.sub(r"\s+", "", verifier or "")
+    if not verifier:
+        return False
+    candidates = []
+    if dossier.applicant_phone and len(dossier.applicant_phone) >= 4:
+        candidates.append(dossier.applicant_phone[-4:])
+    if dossier.applicant_id_number:
+        candidates.append(dossier.applicant_id_number.upper())
+    return any(hmac.compare_digest(verifier.upper().encode(), c.encode()) for c in candidates)
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+        minutes = max(1, round(retry_after / 60))
+        self.message = _("Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+
+
+def _rates():
+    from django.conf import settings
+
+    return ratelimit.Rate.parse(settings.LOOKUP_RATE_PER_ADDRESS), ratelimit.Rate.parse(settings.LOOKUP_RATE_PER_CODE)
+
+
+def status_by_code(code: str, verifier: str, address: str) -> dict | None:
+    """Code + verifier lookup, throttled per client address and per dossier code.
+
+    A wrong verifier and an unknown code both give None: the caller answers them identically.
+    """
+    per_address, per_code = _rates()
+    code = normalise_code(code)
+    verdict = ratelimit.hit("lookup-address", address, per_address)
+    if not verdict.allowed:
+        raise Throttled(verdict.retry_after)
+    code_verdict = ratelimit.peek("lookup-code", code, per_code)
+    if not code_verdict.allowed:
+        raise Throttled(code_verdict.retry_after)
+    dossier = _load(code=code) if CODE_RE.match(code) else None
+    if dossier is None or not verifier_matches(dossier, verifier):
+        ratelimit.hit("lookup-code", code, per_code)
+        return None
+    return status_by_token(dossier.lookup_token)
+
+
+def check_token_attempts(address: str):
+    """Unknown tokens count against the address, so nobody can sweep the token space."""
+    per_address, _per_code = _rates()
+    verdict = ratelimit.peek("lookup-token", address, per_address)
+    if not verdict.allowed:
+        raise Throttled(verdict.retry_after)
+
+
+def record_bad_token(address: str):
+    per_address, _per_code = _rates()
+    ratelimit.hit("lookup-token", address, per_address)
+
+
+@receiver(dossier_event_committed, dispatch_uid="dossiers.lookup.invalidate")
+def invalidate_cached_status(sender, dossier, event, **kwargs):
+    cache.delete(_cache_key(dossier.lookup_token))
+    previous = getattr(event, "previous_lookup_token", None)
+    if previous:
+        cache.delete(_cache_key(previous))

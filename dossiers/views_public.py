@@ -1,0 +1,80 @@
+"""Citizen pages: the QR status page and the code + verifier lookup. Thin: parse, call lookup, render."""
+
+from django import forms
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from egov.ratelimit import client_address
+
+from . import lookup
+
+NOT_FOUND = _(
+    "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin xác minh. Vui lòng kiểm tra lại mã trên giấy tiếp nhận."
+)
+BAD_LINK = _("Đường dẫn tra cứu không đúng hoặc đã được thay bằng giấy tiếp nhận mới.")
+
+
+class LookupForm(forms.Form):
+    code = forms.CharField(
+        label=_("Mã hồ sơ"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "000.00.14.H20-200703-0002", "autocomplete": "off"}),
+    )
+    verifier = forms.CharField(
+        label=_("4 số cuối điện thoại hoặc số CCCD"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+def _private(response):
+    # The page is for one citizen: no shared caches, and the token never leaks through Referer.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _throttled(request, exc, template, context):
+    response = render(request, template, {**context, "error": exc.message}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return _private(response)
+
+
+@csrf_exempt  # no session or cookie is involved; the form only reads
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup_form(request):
+    form = LookupForm(request.POST or None)
+    context = {"form": form}
+    if request.method == "POST":
+        if not form.is_valid():
+            return _private(render(request, "lookup/form.html", context, status=400))
+        try:
+            status = lookup.status_by_code(
+                form.cleaned_data["code"], form.cleaned_data["verifier"], client_address(request)
+            )
+        except lookup.Throttled as exc:
+            return _throttled(request, exc, "lookup/form.html", context)
+        if status is None:
+            # The same answer for an unknown code and a wrong verifier: nothing of the input is echoed.
+            return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": NOT_FOUND}, status=404))
+        return _private(render(request, "lookup/status.html", {"s": status}))
+    return _private(render(request, "lookup/form.html", context))
+
+
+@require_http_methods(["GET", "HEAD"])
+def status_page(request, token):
+    address = client_address(request)
+    try:
+        lookup.check_token_attempts(address)
+    except lookup.Throttled as exc:
+        return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
+    status = lookup.status_by_token(token)
+    if status is None:
+        lookup.record_bad_token(address)
+        return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
+    return _private(render(request, "lookup/status.html", {"s": status}))
