@@ -164,7 +164,7 @@ def live_url(trial_province, django_db_blocker):
 
 
 @contextmanager
-def chromium_page():
+def chromium_page(viewport=None, **context_options):
     """A desktop-sized page in Debian's Chromium; Playwright is stopped when the block ends.
 
     The database is checked only after the block: Django refuses queries while Playwright's
@@ -176,7 +176,9 @@ def chromium_page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+            context = browser.new_context(
+                viewport=viewport or {"width": 1280, "height": 900}, locale="vi-VN", **context_options
+            )
             context.set_default_timeout(WAIT_MS)
             yield context.new_page()
         finally:
@@ -285,3 +287,46 @@ def test_reception_officer_receives_prints_hands_over_and_requests_a_supplement(
             "request_supplement",
         ]
     connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="module")
+def received_dossier(catalogue, trial_province, live_url, django_db_blocker):
+    """A dossier taken in at the counter (committed, so the server sees it)."""
+    from django.test import override_settings
+
+    from dossiers import services
+    from dossiers.models import Procedure
+    from dossiers.printing import lookup_url
+    from offices.models import Officer
+
+    with django_db_blocker.unblock(), tenant_context(trial_province):
+        procedure = Procedure.objects.get(code=PROCEDURE_CODE)
+        dossier = services.receive_dossier(
+            officer=Officer.objects.get(user__username="motcua"),
+            procedure=procedure,
+            applicant=services.Applicant("Lê Thị Điện Thoại", id_number="048090002222", phone="0905333444"),
+            components=[services.SubmittedComponent(c.name, c.kind, c.count) for c in procedure.components.all()],
+        )
+        with override_settings(SITE_PORT=live_url.rsplit(":", 1)[1].strip("/")):
+            url = lookup_url(dossier)  # exactly what the receipt's QR code encodes
+    connection.set_schema_to_public()
+    return dossier, url
+
+
+def test_the_qr_link_is_readable_on_a_phone_without_horizontal_scrolling(live_url, received_dossier):
+    dossier, url = received_dossier
+    assert url.startswith(f"{live_url.rstrip('/')}/tra-cuu/")
+    phone = {"width": 360, "height": 740}
+    with chromium_page(viewport=phone, is_mobile=True, has_touch=True, device_scale_factor=2) as page:
+        from playwright.sync_api import expect
+
+        page.goto(url)
+        expect(page.locator("h1")).to_have_text(dossier.code)
+        expect(page.locator(".status")).to_have_text("Được tiếp nhận")
+        expect(page.get_by_text("Lê T. Đ. T.")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "qr-status-phone.png", full_page=True)
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        html = page.content()
+    assert widths[0] <= widths[1], f"page scrolls sideways: {widths}"
+    for secret in ("048090002222", "0905333444", "Lê Thị Điện Thoại"):
+        assert secret not in html
