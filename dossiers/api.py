@@ -4,11 +4,13 @@ Officer endpoints call the same services as the admin; the lookup uses the same 
 """
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -114,6 +116,14 @@ class PublicTokenLookupView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
+    def dispatch(self, request, *args, **kwargs):
+        # A rush of scans: the cached JSON goes out before any of DRF's per-request machinery.
+        if request.method == "GET":
+            cached = lookup.cached_rendering(kwargs.get("token"), "json")
+            if cached is not None:
+                return HttpResponse(cached, content_type="application/json")
+        return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         responses={200: PublicStatusSerializer, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},
         summary="Tra cứu bằng mã QR trên giấy tiếp nhận",
@@ -129,7 +139,9 @@ class PublicTokenLookupView(APIView):
         if result is None:
             lookup.record_bad_token(address)
             raise _not_found()
-        return Response(result)
+        content = JSONRenderer().render(result)
+        lookup.cache_rendering(token, "json", content)
+        return HttpResponse(content, content_type="application/json")
 
 
 # --- officers -----------------------------------------------------------------------------------

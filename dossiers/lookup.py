@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from egov import ratelimit
+from egov import kv, ratelimit
+from egov.localcache import LocalCache
 
 from . import workflow
 from .events import dossier_event_committed
@@ -111,6 +112,36 @@ def _cache_key(token):
     return f"lookup:status:{token}"
 
 
+def rendered_key(token, variant):
+    """Key of a rendered form of the status (a page in one language, the API's JSON), per province."""
+    return kv.tenant_key("lookup", variant, token)
+
+
+RENDERED_VARIANTS = ("html-vi", "html-en", "json")
+
+
+_local = LocalCache()
+
+
+def cached_rendering(token, variant):
+    """A rendered status from this process's memory, else from Redis: no database, no template."""
+    if not TOKEN_RE.match(token or ""):
+        return None
+    key = rendered_key(token, variant)
+    content = _local.get(key)
+    if content is None:
+        content = kv.client().get(key)
+        if content is not None:
+            _local.set(key, content)
+    return content
+
+
+def cache_rendering(token, variant, content: bytes):
+    key = rendered_key(token, variant)
+    kv.client().set(key, content, ex=CACHE_TIMEOUT)
+    _local.set(key, content)
+
+
 def _load(**filters):
     return (
         Dossier.objects.select_related("procedure", "current_department", "current_officer__user")
@@ -200,7 +231,9 @@ def record_bad_token(address: str):
 
 @receiver(dossier_event_committed, dispatch_uid="dossiers.lookup.invalidate")
 def invalidate_cached_status(sender, dossier, event, **kwargs):
-    cache.delete(_cache_key(dossier.lookup_token))
-    previous = getattr(event, "previous_lookup_token", None)
-    if previous:
-        cache.delete(_cache_key(previous))
+    tokens = [dossier.lookup_token, getattr(event, "previous_lookup_token", None)]
+    tokens = [t for t in tokens if t]
+    cache.delete_many([_cache_key(t) for t in tokens])
+    rendered = [rendered_key(t, variant) for t in tokens for variant in RENDERED_VARIANTS]
+    kv.client().delete(*rendered)
+    _local.evict_everywhere(rendered)

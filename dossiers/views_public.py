@@ -1,7 +1,9 @@
 """Citizen pages: the QR status page and the code + verifier lookup. Thin: parse, call lookup, render."""
 
 from django import forms
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -68,6 +70,11 @@ def lookup_form(request):
 
 @require_http_methods(["GET", "HEAD"])
 def status_page(request, token):
+    """The page behind the receipt's QR code. A rush of scans is served from the cached page."""
+    variant = f"html-{get_language() or 'vi'}"
+    cached = lookup.cached_rendering(token, variant)
+    if cached is not None:
+        return _private(HttpResponse(cached, content_type="text/html; charset=utf-8"))
     address = client_address(request)
     try:
         lookup.check_token_attempts(address)
@@ -77,4 +84,6 @@ def status_page(request, token):
     if status is None:
         lookup.record_bad_token(address)
         return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
-    return _private(render(request, "lookup/status.html", {"s": status}))
+    response = render(request, "lookup/status.html", {"s": status})
+    lookup.cache_rendering(token, variant, response.content)
+    return _private(response)

@@ -5,11 +5,10 @@ Keys carry the province's schema, so one province's rush never throttles another
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
-import redis
 from django.conf import settings
-from django.db import connection
+
+from .kv import client, tenant_key
 
 
 @dataclass(frozen=True)
@@ -30,20 +29,9 @@ class Verdict:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
-@lru_cache(maxsize=4)
-def _client(url):
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-
-
-def client():
-    return _client(settings.REDIS_URL)
-
-
 def _key(scope, identity, rate):
-    window_start = int(time.time()) // rate.window
-    return f"rl:{connection.schema_name}:{scope}:{identity}:{window_start}", rate.window - int(
-        time.time()
-    ) % rate.window
+    now = int(time.time())
+    return tenant_key("rl", scope, identity, now // rate.window), rate.window - now % rate.window
 
 
 def peek(scope: str, identity: str, rate: Rate) -> Verdict:

@@ -225,6 +225,9 @@ ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
 # --- Dossiers ---
 SAME_DAY_CUTOFF = env("SAME_DAY_CUTOFF", "15:00")  # received after this counts from the next working day
 
+# A constant view at /bench/constant/ for bench/lookup; never on in production.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
 # --- Demo ----------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", "MotCua@2026")
 

@@ -1,5 +1,6 @@
 """URLs served on each province's own domain."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,3 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("egov.urls_api")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from egov import bench_views
+
+    urlpatterns.append(path("bench/constant/", bench_views.constant))
