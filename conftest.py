@@ -7,10 +7,15 @@ schema they choose, which is rolled back afterwards.
 
 import pytest
 from django.db import connection
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from offices.models import Department
+from offices.tests.factories import DepartmentFactory, OfficerFactory
 from provinces.demo import DEMO_PROVINCES
 from provinces.services import create_province, ensure_public_tenant
+from zalo.fake import run_in_thread
+from zalo.models import ZaloAccount
+from zalo.tests.support import APP
 
 # Two provinces are enough for every isolation test; seed_demo's test creates the other two.
 TEST_PROVINCES = {spec.slug: spec for spec in DEMO_PROVINCES if spec.slug in ("danang", "camau")}
@@ -58,3 +63,85 @@ def _fresh_redis(settings):
         pytest.fail("tests must run against Redis database 15 (see pyproject.toml)")
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
+
+
+# --- officers of Đà Nẵng, for tests that work inside a province ------------------------------
+
+
+@pytest.fixture
+def in_danang(danang):
+    """Run the test body inside Đà Nẵng's schema."""
+    with tenant_context(danang):
+        yield danang
+
+
+@pytest.fixture
+def reception_desk(in_danang):
+    return DepartmentFactory(code="TTHCC", name="Trung tâm Phục vụ hành chính công", is_reception=True)
+
+
+@pytest.fixture
+def ward(in_danang):
+    return DepartmentFactory(code="UBND-PHUONG", name="UBND Phường Hải Châu")
+
+
+@pytest.fixture
+def reception(reception_desk):
+    return OfficerFactory(role="reception", department=reception_desk, user__username="motcua.test")
+
+
+@pytest.fixture
+def specialist(ward):
+    return OfficerFactory(role="specialist", department=ward, user__username="chuyenvien.test")
+
+
+@pytest.fixture
+def leader(ward):
+    return OfficerFactory(role="leader", department=ward, user__username="lanhdao.test")
+
+
+@pytest.fixture
+def officers(reception, specialist, leader):
+    return {"reception": reception, "specialist": specialist, "leader": leader}
+
+
+@pytest.fixture
+def other_department(in_danang):
+    return Department.objects.create(code="SXD", name="Sở Xây dựng")
+
+
+# --- the local fake Zalo, and Đà Nẵng's OA pointed at it --------------------------------------
+
+TEMPLATES = {"tpl-tiep-nhan": {"params": ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "noi_dung"], "text": "<noi_dung>"}}
+
+
+@pytest.fixture(scope="session")
+def fake_zalo():
+    """The local fake Zalo in a thread; the portal's three base URLs point at it."""
+    server, url = run_in_thread(apps=[APP])
+    server.fake.templates.update(TEMPLATES)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zalo(fake_zalo, settings, in_danang):
+    from zalo import accounts
+
+    settings.ZALO_OAUTH_BASE_URL = settings.ZALO_OPENAPI_BASE_URL = settings.ZALO_BUSINESS_BASE_URL = fake_zalo.base_url
+    settings.ZALO_HTTP_TIMEOUT = 2.0
+    fake_zalo.fake.reset(tokens=True)
+    fake_zalo.fake.templates.update(TEMPLATES)
+    accounts._client.cache_clear()
+    ZaloAccount.objects.create(
+        **{k: APP[k] for k in ("app_id", "app_secret", "oa_id", "oa_secret_key")},
+        refresh_token=APP["refresh_token"],
+        template_receipt="tpl-tiep-nhan",
+        template_supplement="tpl-tiep-nhan",
+        template_result_early="tpl-tiep-nhan",
+        template_result_ready="tpl-tiep-nhan",
+        template_apology="tpl-tiep-nhan",
+    )
+    assert connection.schema_name == "danang"
+    yield fake_zalo.fake
+    accounts._client.cache_clear()

@@ -41,6 +41,10 @@ PLAIN_STATUS = {
     Status.RETURNED: gettext_lazy("Đã trả kết quả."),
 }
 
+NOT_FOUND_MESSAGE = gettext_lazy(
+    "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin xác minh. Vui lòng kiểm tra lại mã trên giấy tiếp nhận."
+)
+
 # Timeline entries a citizen does not need to see.
 HIDDEN_ACTIONS = {"reissue_token"}
 

@@ -63,6 +63,8 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "offices",
     "dossiers",
+    "zalo",
+    "notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -159,6 +161,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "offices.tasks.clear_expired_sessions",
         "schedule": 6 * 3600,
     },
+    "zalo-refresh-token-ahead": {"task": "zalo.tasks.refresh_token_ahead", "schedule": 3600},
+    "notifications-reaper": {"task": "notifications.tasks.reap_notifications", "schedule": 60},
 }
 
 # --- Auth, i18n, time ----------------------------------------------------------------------
@@ -221,6 +225,14 @@ ZALO_OAUTH_BASE_URL = env("ZALO_OAUTH_BASE_URL", "http://127.0.0.1:8900")
 ZALO_OPENAPI_BASE_URL = env("ZALO_OPENAPI_BASE_URL", "http://127.0.0.1:8900")
 ZALO_BUSINESS_BASE_URL = env("ZALO_BUSINESS_BASE_URL", "http://127.0.0.1:8900")
 ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
+ZALO_CS_WINDOW_DAYS = float(env("ZALO_CS_WINDOW_DAYS", "7"))  # CS messages only after a recent interaction
+
+# --- Notifications (outbox) -----------------------------------------------------------------
+NOTIFICATION_DEADLINE_HOURS = int(env("NOTIFICATION_DEADLINE_HOURS", "48"))  # then FAILED, visible to officers
+NOTIFICATION_RETRY_BASE_SECONDS = float(env("NOTIFICATION_RETRY_BASE_SECONDS", "5"))
+NOTIFICATION_RETRY_CAP_SECONDS = float(env("NOTIFICATION_RETRY_CAP_SECONDS", "900"))
+NOTIFICATION_CONFIRM_SECONDS = float(env("NOTIFICATION_CONFIRM_SECONDS", "120"))  # wait for a receipt first
+NOTIFICATION_STALE_SECONDS = float(env("NOTIFICATION_STALE_SECONDS", "120"))  # reaper: left pending/sending
 
 # --- Dossiers ---
 SAME_DAY_CUTOFF = env("SAME_DAY_CUTOFF", "15:00")  # received after this counts from the next working day

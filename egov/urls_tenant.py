@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from dossiers import views_public
 from provinces import views
+from zalo import webhook as zalo_webhook
 
 urlpatterns = [
     path("", views.province_home, name="province-home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("tra-cuu/<str:token>/", views_public.status_page, name="lookup-status"),
     path("admin/", admin.site.urls),
     path("api/", include("egov.urls_api")),
+    path("zalo/webhook/", zalo_webhook.webhook, name="zalo-webhook"),
 ]
 
 if settings.BENCH_ENDPOINTS:

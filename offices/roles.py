@@ -37,7 +37,8 @@ RECEPTION = Role(
     VIEW_OFFICES
     + VIEW_CATALOGUE
     + WORK_ON_DOSSIERS
-    + ("dossiers.add_dossier", "dossiers.receive_dossier", "dossiers.return_result", "dossiers.view_all_dossiers"),
+    + ("dossiers.add_dossier", "dossiers.receive_dossier", "dossiers.return_result", "dossiers.view_all_dossiers")
+    + ("notifications.view_notification", "zalo.view_citizenquestion", "zalo.change_citizenquestion"),
 )
 SPECIALIST = Role(
     "specialist",
@@ -83,6 +84,17 @@ PROVINCE_ADMIN = Role(
         "dossiers.add_workingdayoverride",
         "dossiers.change_workingdayoverride",
         "dossiers.delete_workingdayoverride",
+        "zalo.view_zaloaccount",
+        "zalo.add_zaloaccount",
+        "zalo.change_zaloaccount",
+        "zalo.view_follower",
+        "zalo.view_citizenquestion",
+        "zalo.change_citizenquestion",
+        "zalo.view_inboundevent",
+        "notifications.view_notification",
+        "notifications.view_messagetext",
+        "notifications.add_messagetext",
+        "notifications.change_messagetext",
     ),
 )
 

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from dossiers import services
 from dossiers.models import Dossier, DossierComponent, DossierCounter, DossierEvent, Procedure
 from dossiers.tests.factories import ProcedureFactory, all_components
+from notifications.models import Notification
 from offices.models import Department
 from offices.tests.factories import OfficerFactory
 
@@ -32,6 +33,7 @@ def committed_counter_setup(django_db_setup, django_db_blocker):
             # The timeline refuses deletes by trigger; a test's own cleanup switches triggers off locally.
             cursor.execute("SET LOCAL session_replication_role = replica")
             ids = list(Dossier.objects.filter(procedure=procedure).values_list("id", flat=True))
+            Notification.objects.filter(dossier_id__in=ids).delete()  # the outbox rows of the receipts
             DossierEvent.objects.filter(dossier_id__in=ids)._raw_delete(connection.alias)
             DossierComponent.objects.filter(dossier_id__in=ids).delete()
             Dossier.objects.filter(id__in=ids).delete()

@@ -1,0 +1,80 @@
+"""Dossier events → outbox rows, written inside the event's own transaction.
+
+Dossier code knows nothing of Zalo: this module listens to `dossier_event`. Delivery is queued
+only after the commit; a lost broker message is picked up by the reaper.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from dossiers.events import dossier_event
+from dossiers.models import Grade
+from dossiers.printing import lookup_url
+
+from . import texts
+from .models import Kind, Notification
+
+ACTION_KINDS = {
+    "receive": Kind.RECEIPT,
+    "accept": Kind.RECEIPT,
+    "request_supplement": Kind.SUPPLEMENT,
+    "postpone": Kind.APOLOGY,
+}
+
+
+def kind_for(event, dossier):
+    if event.action == "mark_result_ready":
+        return Kind.RESULT_EARLY if dossier.grade == Grade.EARLY else Kind.RESULT_READY
+    return ACTION_KINDS.get(event.action)
+
+
+def _values(event, dossier, kind):
+    values = {
+        "code": dossier.code,
+        "procedure": dossier.procedure.name,
+        "date": f"{dossier.appointment_date:%d/%m/%Y}" if dossier.appointment_date else "",
+        "link": lookup_url(dossier),
+        "reason": event.note,
+    }
+    if kind == Kind.SUPPLEMENT:
+        request = dossier.supplement_requests.order_by("-requested_at").first()
+        if request:
+            values["missing"] = "; ".join(f"{i.name} ({i.reason})" for i in request.items.all())
+            officer = request.requested_by
+            contact = f"{officer.full_name}, {officer.title}" if officer.title else officer.full_name
+            values["officer"] = f"{contact} ({officer.phone})" if officer.phone else contact
+    return values
+
+
+@receiver(dossier_event, dispatch_uid="notifications.outbox")
+def write_outbox_row(sender, event, dossier, **kwargs):
+    kind = kind_for(event, dossier)
+    if kind is None:
+        return None
+    from django.db import connection
+
+    try:
+        with transaction.atomic():  # a savepoint: a replayed event must not poison the action
+            notification = Notification.objects.create(
+                dossier=dossier,
+                event=event,
+                kind=kind,
+                text=texts.render(kind, **_values(event, dossier, kind)),
+                tracking_id=f"{connection.schema_name}-{event.pk}-{kind}"[:48],
+                deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None  # already written for this event and kind
+    transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+def _enqueue(pk):
+    from .tasks import send_notification
+
+    send_notification.delay(pk)

@@ -1,0 +1,71 @@
+"""Demo Zalo OA for each demo province, pointed at the local fake Zalo (`make run` starts it).
+
+Writes var/fake-zalo.json so that the fake knows the same apps, secrets, refresh tokens, templates
+and each province's webhook URL. On every run the demo token chain restarts from the configured
+refresh token, since the fake starts afresh too.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+from django.conf import settings
+
+from provinces.services import province_url
+
+from .models import ZaloAccount
+
+CONFIG = Path(settings.BASE_DIR) / "var" / "fake-zalo.json"
+TEMPLATE_PARAMS = ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "noi_dung"]
+TEMPLATES = {
+    "template_receipt": "tpl-tiep-nhan",
+    "template_supplement": "tpl-bo-sung",
+    "template_result_early": "tpl-ket-qua-som",
+    "template_result_ready": "tpl-ket-qua",
+    "template_apology": "tpl-xin-loi",
+}
+
+
+def _secret(slug, what):
+    return hashlib.sha256(f"motcua-demo:{slug}:{what}".encode()).hexdigest()[:32]
+
+
+def seed(province):
+    slug = province.slug
+    values = {
+        "name": f"Một Cửa {province.name}",
+        "app_id": f"{int(_secret(slug, 'app'), 16) % 10**15:015d}",
+        "oa_id": f"{int(_secret(slug, 'oa'), 16) % 10**15:015d}",
+        "app_secret": _secret(slug, "app-secret"),
+        "oa_secret_key": _secret(slug, "oa-secret"),
+        **TEMPLATES,
+    }
+    initial_refresh = f"demo-refresh-{_secret(slug, 'refresh')}"
+    account, _created = ZaloAccount.objects.get_or_create(oa_id=values["oa_id"], defaults=values)
+    # The fake starts with this refresh token every time: restart the demo chain from it.
+    ZaloAccount.objects.filter(pk=account.pk).update(
+        access_token="", refresh_token=initial_refresh, access_token_expires_at=None
+    )
+    _write_fake_config(
+        {
+            "app_id": account.app_id,
+            "app_secret": account.app_secret,
+            "oa_id": account.oa_id,
+            "oa_secret_key": account.oa_secret_key,
+            "refresh_token": initial_refresh,
+            "name": account.name,
+            "webhook_url": province_url(province, "/zalo/webhook/"),
+        }
+    )
+
+
+def _write_fake_config(app):
+    CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    config = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
+    apps = [a for a in config.get("apps", []) if a.get("oa_id") != app["oa_id"]] + [app]
+    config["apps"] = apps
+    config["templates"] = {
+        template_id: {"params": TEMPLATE_PARAMS, "text": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>): <noi_dung>"}
+        for template_id in TEMPLATES.values()
+    }
+    CONFIG.write_text(json.dumps(config, ensure_ascii=False, indent=2))

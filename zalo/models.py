@@ -1,0 +1,119 @@
+"""The province's Zalo Official Account, its followers, and what citizens send to it."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dossiers.models import Dossier
+from offices.models import Officer
+
+
+class ZaloAccount(models.Model):
+    """Tài khoản Zalo OA of this province (one row). Secrets are write-only in admin, never logged."""
+
+    name = models.CharField(_("tên OA"), max_length=200, blank=True)
+    app_id = models.CharField(_("app id"), max_length=64)
+    oa_id = models.CharField(_("OA id"), max_length=64)
+    app_secret = models.CharField(_("app secret"), max_length=256)
+    oa_secret_key = models.CharField(_("OA secret key"), max_length=256, help_text=_("Dùng để kiểm chữ ký webhook."))
+    access_token = models.TextField(_("access token"), blank=True)
+    refresh_token = models.TextField(_("refresh token"), blank=True)
+    access_token_expires_at = models.DateTimeField(_("access token hết hạn lúc"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("làm mới lúc"), null=True, blank=True)
+    refresh_failed_at = models.DateTimeField(_("làm mới lỗi lúc"), null=True, blank=True)
+    refresh_error = models.CharField(_("lỗi làm mới"), max_length=300, blank=True)
+    template_receipt = models.CharField(_("mẫu: xác nhận tiếp nhận"), max_length=64, blank=True)
+    template_supplement = models.CharField(_("mẫu: yêu cầu bổ sung"), max_length=64, blank=True)
+    template_result_early = models.CharField(_("mẫu: có kết quả sớm"), max_length=64, blank=True)
+    template_result_ready = models.CharField(_("mẫu: có kết quả"), max_length=64, blank=True)
+    template_apology = models.CharField(_("mẫu: xin lỗi, hẹn lại"), max_length=64, blank=True)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+
+    class Meta:
+        verbose_name = _("tài khoản Zalo OA")
+        verbose_name_plural = _("tài khoản Zalo OA")
+
+    def __str__(self):
+        return self.name or self.oa_id
+
+    def __repr__(self):  # never print secrets or tokens
+        return f"<ZaloAccount oa_id={self.oa_id!r}>"
+
+
+class Follower(models.Model):
+    """Người quan tâm OA: learned from follow/unfollow webhooks and from citizens writing to the OA."""
+
+    user_id = models.CharField(_("Zalo user id"), max_length=64, unique=True)
+    display_name = models.CharField(_("tên hiển thị"), max_length=200, blank=True)
+    is_following = models.BooleanField(_("đang quan tâm"), default=False)
+    followed_at = models.DateTimeField(_("quan tâm lúc"), null=True, blank=True)
+    unfollowed_at = models.DateTimeField(_("bỏ quan tâm lúc"), null=True, blank=True)
+    last_interaction_at = models.DateTimeField(_("tương tác gần nhất"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("người quan tâm")
+        verbose_name_plural = _("người quan tâm")
+        ordering = ["-last_interaction_at"]
+
+    def __str__(self):
+        return self.display_name or self.user_id
+
+
+class DossierLink(models.Model):
+    """A citizen proved (code + verifier in chat) that a dossier is theirs: notify them on Zalo."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="zalo_links")
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="dossier_links")
+    linked_at = models.DateTimeField(_("liên kết lúc"), auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dossier", "follower"], name="zalo_dossier_link_unique")]
+
+    def __str__(self):
+        return f"{self.dossier} ↔ {self.follower}"
+
+
+class InboundEvent(models.Model):
+    """A verified webhook event, stored before it is processed (idempotent on its dedupe key)."""
+
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    event_name = models.CharField(max_length=60)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=60, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("sự kiện Zalo")
+        verbose_name_plural = _("sự kiện Zalo")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_name} {self.dedupe_key}"
+
+
+class CitizenQuestion(models.Model):
+    """Hỏi đáp: a citizen's message the bot could not answer; an officer replies (as a CS message)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Chưa trả lời")
+        ANSWERED = "answered", _("Đã trả lời")
+        FAILED = "failed", _("Gửi trả lời lỗi")
+
+    follower = models.ForeignKey(Follower, on_delete=models.PROTECT, related_name="questions")
+    text = models.TextField(_("câu hỏi"))
+    msg_id = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(_("nhận lúc"))
+    state = models.CharField(_("trạng thái"), max_length=10, choices=State.choices, default=State.OPEN)
+    answer = models.TextField(_("trả lời"), blank=True)
+    answered_by = models.ForeignKey(Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(_("trả lời lúc"), null=True, blank=True)
+    answer_error = models.CharField(_("lỗi gửi"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("câu hỏi của công dân")
+        verbose_name_plural = _("hộp thư hỏi đáp")
+        ordering = ["state", "-received_at"]
+
+    def __str__(self):
+        return self.text[:60]
