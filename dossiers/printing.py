@@ -10,7 +10,6 @@ import io
 
 import qrcode
 import qrcode.constants
-from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from offices.models import Department
+from provinces.selectors import current_province
 from provinces.services import province_url
 
 from .workflow import EVENT_LABELS
@@ -35,7 +35,7 @@ _PLACE_PREFIXES = ("Thành phố ", "Tỉnh ")
 
 def lookup_url(dossier) -> str:
     """The citizen's status lookup link (printed as the receipt's QR code); the token is unguessable."""
-    return province_url(connection.tenant, f"/tra-cuu/{dossier.lookup_token}/")
+    return province_url(current_province(), f"/tra-cuu/{dossier.lookup_token}/")
 
 
 def qr_data_uri(text) -> str:
@@ -160,7 +160,7 @@ def form_context(dossier, form_key) -> dict:
     if form_key not in FORMS:
         raise Http404(_("Không có mẫu phiếu “%(key)s”.") % {"key": form_key})
     template_name, title = FORMS[form_key]
-    province = connection.tenant
+    province = current_province()
     context = {
         "dossier": dossier,
         "procedure": dossier.procedure,

@@ -155,7 +155,9 @@ def next_dossier_code(agency_code: str, day: date) -> str:
 
 
 def _agency_code():
-    code = getattr(connection.tenant, "agency_code", "")
+    from provinces.selectors import current_province
+
+    code = current_province().agency_code
     if not code:
         raise InvalidInput(_("Tỉnh chưa có mã định danh cơ quan; không thể cấp mã hồ sơ."))
     return code

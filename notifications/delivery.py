@@ -52,7 +52,7 @@ def _claim(pk):
     now = timezone.now()
     with transaction.atomic():
         row = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("dossier", "dossier__procedure")
             .filter(pk=pk, state=State.PENDING)
             .first()

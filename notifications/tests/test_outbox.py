@@ -154,3 +154,17 @@ def test_a_worker_killed_mid_send_is_reaped(zalo, reception, settings):
     later = timezone.now() + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS + 1)
     delivery.reap(now=later)
     assert delivery.send(row.pk).state == State.SENT
+
+
+def test_the_claim_locks_only_the_outbox_row(zalo, reception):
+    """An officer working on the dossier (its row locked) must not hide its messages from the sender."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dossier = receive(reception)
+    row = Notification.objects.get(dossier=dossier)
+    with CaptureQueriesContext(connection) as queries:
+        claimed, _ = delivery._claim(row.pk)
+    assert claimed is not None and claimed.state == State.SENDING
+    lock = next(q["sql"] for q in queries if "FOR UPDATE" in q["sql"])
+    assert 'FOR UPDATE OF "notifications_notification" SKIP LOCKED' in lock
