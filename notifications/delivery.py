@@ -196,8 +196,11 @@ def send(pk) -> Outcome | None:
 
 
 def _retry(row, channel, recipient, exc):
-    hint = getattr(exc, "retry_after", None)
-    retry_at = timezone.now() + (timedelta(seconds=hint) if hint else backoff(row.attempts))
+    hint = getattr(exc, "retry_after", None)  # e.g. 60 s after −32, midnight after a daily quota
+    delay = timedelta(seconds=min(hint, settings.NOTIFICATION_RETRY_CAP_SECONDS)) if hint else backoff(row.attempts)
+    if isinstance(exc, zerr.QuotaExceeded) and hint:
+        delay = timedelta(seconds=hint)  # nothing goes through before the quota resets
+    retry_at = timezone.now() + delay
     if retry_at > row.deadline:
         return _finish(
             row,

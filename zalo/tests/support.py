@@ -95,7 +95,7 @@ class WebhookReceiver:
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/zalo/webhook/{{oa_id}}/"
 
-    def wait_for(self, predicate: Any, timeout: float = 5.0) -> tuple[dict[str, str], bytes]:
+    def wait_for(self, predicate: Any, timeout: float = 15.0) -> tuple[dict[str, str], bytes]:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:

@@ -293,13 +293,13 @@ def test_followers_are_paged_with_a_data_json_parameter(env: Env):
 
 
 def test_article_broadcast_reaches_followers(env: Env):
-    env.fake.set_options(article_processing=0.3)
+    env.fake.set_options(article_processing=1.0)
     token = env.token()
     env.fake.follow("u1")
     env.fake.follow("u2")
     article_token = env.client.create_article(token, "Thông báo bão số 3", "Người dân chú ý…", description="Khẩn")
     assert env.client.verify_article(token, article_token) is None  # still processing (−214)
-    time.sleep(0.35)
+    time.sleep(1.1)
     article_id = env.client.verify_article(token, article_token)
     assert article_id
     with pytest.raises(Permanent):
@@ -502,7 +502,7 @@ def test_webhooks_are_retried_when_the_portal_fails():
     env = start_env(webhook_url=receiver.url, webhook_retries=1)
     try:
         env.control("POST", "/_fake/send_text", {"user_id": USER, "text": "a"})
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 20  # the retry waits 1 s; generous for a loaded machine
         while len(receiver.calls) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(receiver.calls) == 2
