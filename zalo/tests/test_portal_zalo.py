@@ -186,3 +186,39 @@ def test_other_text_goes_to_the_officers_inbox(zalo):
     assert inbox.process(InboundEvent.objects.get().pk) == "question"
     question = CitizenQuestion.objects.get()
     assert question.follower.user_id == "u-6006" and question.state == CitizenQuestion.State.OPEN
+
+
+# --- admin --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_secrets_are_write_only_in_admin(zalo, in_danang):
+    from offices.tests.factories import OfficerFactory
+
+    admin_client = Client()
+    admin_client.force_login(OfficerFactory(role="province_admin").user)
+    account = ZaloAccount.objects.get()
+    account.access_token = "live-access-token-value"
+    account.save()
+    url = f"/admin/zalo/zaloaccount/{account.pk}/change/"
+    html = admin_client.get(url, **HOST).content.decode()
+    for secret in (APP["app_secret"], APP["oa_secret_key"], "live-access-token-value", APP["refresh_token"]):
+        assert secret not in html
+    assert "Đã lưu. Để trống nếu không đổi." in html
+    form = {"name": "OA Đà Nẵng", "app_id": APP["app_id"], "oa_id": APP["oa_id"], "is_active": "on"}
+    response = admin_client.post(url, {**form, "app_secret": "", "oa_secret_key": ""}, **HOST)
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.app_secret, account.oa_secret_key) == (
+        "OA Đà Nẵng",
+        APP["app_secret"],
+        APP["oa_secret_key"],
+    )
+
+
+@pytest.mark.django_db
+def test_officers_cannot_see_the_zalo_account(zalo, reception):
+    client = Client()
+    client.force_login(reception.user)
+    assert client.get("/admin/zalo/zaloaccount/", **HOST).status_code == 403
+    assert client.get("/admin/zalo/citizenquestion/", **HOST).status_code == 200  # they answer questions
