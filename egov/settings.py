@@ -65,6 +65,7 @@ TENANT_APPS = [
     "dossiers",
     "zalo",
     "notifications",
+    "broadcasts",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -163,7 +164,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "zalo-refresh-token-ahead": {"task": "zalo.tasks.refresh_token_ahead", "schedule": 3600},
     "notifications-reaper": {"task": "notifications.tasks.reap_notifications", "schedule": 60},
+    "broadcasts-resume": {"task": "broadcasts.tasks.resume_broadcasts", "schedule": 60},
 }
+# Broadcasts have their own queue and worker, so a storm warning overtakes routine messages.
+CELERY_TASK_ROUTES = {"broadcasts.tasks.*": {"queue": "broadcasts"}}
 
 # --- Auth, i18n, time ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from broadcasts import views as broadcast_views
 from dossiers import views_public
 from provinces import views
 from zalo import webhook as zalo_webhook
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("egov.urls_api")),
     path("zalo/webhook/", zalo_webhook.webhook, name="zalo-webhook"),
+    path("canh-bao/", broadcast_views.current_warnings, name="warnings"),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -95,6 +95,13 @@ PROVINCE_ADMIN = Role(
         "notifications.view_messagetext",
         "notifications.add_messagetext",
         "notifications.change_messagetext",
+        "broadcasts.view_broadcast",
+        "broadcasts.add_broadcast",
+        "broadcasts.change_broadcast",
+        "broadcasts.approve_broadcast",
+        "broadcasts.view_broadcastsettings",
+        "broadcasts.change_broadcastsettings",
+        "broadcasts.add_broadcastsettings",
     ),
 )
 

@@ -22,6 +22,26 @@ class Reply:
     text: str
     dossier: Dossier | None = None
     is_question: bool = False
+    ward: tuple[str, str] | None = None  # (code, name) to follow for warnings
+    clear_wards: bool = False
+
+
+SUBSCRIBE_RE = re.compile(r"^\s*(?:dk|đk|dang ky|đăng ký)\s+(.+)$", re.IGNORECASE)
+UNSUBSCRIBE_RE = re.compile(r"^\s*(?:huy|hủy)\s*(?:dk|đk|dang ky|đăng ký)\s*$", re.IGNORECASE)
+
+
+def _ward_command(text):
+    from .wards import find_ward
+
+    if UNSUBSCRIBE_RE.match(text or ""):
+        return Reply(_("Đã hủy đăng ký nhận tin cảnh báo theo phường, xã."), clear_wards=True)
+    match = SUBSCRIBE_RE.match(text or "")
+    if not match:
+        return None
+    ward = find_ward(match.group(1))
+    if ward is None:
+        return Reply(_("Không tìm thấy phường, xã “%s” trong tỉnh. Ví dụ: DK Hải Châu") % match.group(1).strip())
+    return Reply(_("Đã đăng ký nhận tin cảnh báo cho %s. Gửi “HUY DK” để hủy.") % ward[1], ward=ward)
 
 
 def _status_text(status: dict, dossier: Dossier) -> str:
@@ -44,6 +64,9 @@ def _status_text(status: dict, dossier: Dossier) -> str:
 
 
 def answer(user_id: str, text: str) -> Reply:
+    command = _ward_command(text)
+    if command is not None:
+        return command
     match = CODE_RE.search(text or "")
     if not match:
         return Reply(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from notifications import delivery
 
 from . import accounts, bot
-from .models import CitizenQuestion, DossierLink, Follower, InboundEvent
+from .models import CitizenQuestion, DossierLink, Follower, FollowerWard, InboundEvent
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,36 @@ def on_text(payload):
     follower = _follower(user_id, when)
     reply = bot.answer(user_id, text)
     if reply.dossier is not None:
-        DossierLink.objects.get_or_create(dossier=reply.dossier, follower=follower)
+        link_dossier(reply.dossier, follower)
+    if reply.ward is not None:
+        FollowerWard.objects.get_or_create(
+            follower=follower,
+            ward_code=reply.ward[0],
+            source=FollowerWard.Source.CHAT,
+            defaults={"ward_name": reply.ward[1]},
+        )
+    if reply.clear_wards:
+        follower.wards.filter(source=FollowerWard.Source.CHAT).delete()
     if reply.is_question:
         CitizenQuestion.objects.create(
             follower=follower, text=text, msg_id=(payload.get("message") or {}).get("msg_id", ""), received_at=when
         )
     transaction.on_commit(lambda: send_reply(user_id, reply.text))
     return "question" if reply.is_question else ("linked" if reply.dossier else "answered")
+
+
+def link_dossier(dossier, follower):
+    """Future messages about this dossier go to this Zalo user; its ward joins their warnings."""
+    DossierLink.objects.get_or_create(dossier=dossier, follower=follower)
+    if dossier.applicant_ward_code:
+        from .wards import ward_name
+
+        FollowerWard.objects.get_or_create(
+            follower=follower,
+            ward_code=dossier.applicant_ward_code,
+            source=FollowerWard.Source.DOSSIER,
+            defaults={"ward_name": ward_name(dossier.applicant_ward_code)},
+        )
 
 
 def on_received(payload):

@@ -26,6 +26,7 @@ class ZaloAccount(models.Model):
     template_result_early = models.CharField(_("mẫu: có kết quả sớm"), max_length=64, blank=True)
     template_result_ready = models.CharField(_("mẫu: có kết quả"), max_length=64, blank=True)
     template_apology = models.CharField(_("mẫu: xin lỗi, hẹn lại"), max_length=64, blank=True)
+    template_broadcast = models.CharField(_("mẫu: tin cảnh báo, thông báo"), max_length=64, blank=True)
     is_active = models.BooleanField(_("đang dùng"), default=True)
 
     class Meta:
@@ -117,3 +118,27 @@ class CitizenQuestion(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class FollowerWard(models.Model):
+    """A ward a follower cares about: chosen by chat ("DK <phường>") or from their linked dossiers."""
+
+    class Source(models.TextChoices):
+        CHAT = "chat", _("Đăng ký qua tin nhắn")
+        DOSSIER = "dossier", _("Từ hồ sơ đã liên kết")
+
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="wards")
+    ward_code = models.CharField(_("mã phường, xã"), max_length=10)
+    ward_name = models.CharField(_("tên phường, xã"), max_length=120)
+    source = models.CharField(_("nguồn"), max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("phường, xã quan tâm")
+        verbose_name_plural = _("phường, xã quan tâm")
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "ward_code", "source"], name="zalo_follower_ward_unique")
+        ]
+
+    def __str__(self):
+        return self.ward_name

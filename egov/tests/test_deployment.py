@@ -14,15 +14,18 @@ def compose():
 
 def test_compose_parses_and_has_the_whole_stack_with_healthchecks():
     services = compose()["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
-    for name in ("db", "redis", "web", "worker", "beat"):
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "worker-broadcasts", "beat"}
+    for name in ("db", "redis", "web", "worker", "worker-broadcasts", "beat"):
         assert services[name]["healthcheck"]["test"], name
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-broadcasts", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert "gunicorn" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "egov", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "egov", "beat"]
+    assert services["worker-broadcasts"]["command"][services["worker-broadcasts"]["command"].index("-Q") + 1] == (
+        "broadcasts"
+    )
 
 
 def test_no_secret_is_baked_into_compose_or_the_image():

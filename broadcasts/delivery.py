@@ -1,0 +1,224 @@
+"""Fan-out of an approved broadcast.
+
+Routine information in the daytime goes out as one Zalo article broadcast where the platform allows
+it; emergencies, warnings and anything at night go per follower (CS message if they interacted
+within the window, else a template message to their Zalo id). Every follower is a Recipient row
+with a unique (broadcast, follower) key, claimed before it is sent, so a crash, a retry or a
+restarted worker never sends twice. A Redis token bucket per OA keeps all workers under the
+province's rate; a −32 answer backs off and retries the same follower.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from egov.kv import tenant_key
+from egov.tokenbucket import TokenBucket
+from zalo import accounts
+from zalo import errors as zerr
+from zalo.models import Follower
+
+from .models import Broadcast, BroadcastSettings, Recipient, Severity, State
+
+logger = logging.getLogger(__name__)
+BATCH = 200
+MAX_RATE_LIMIT_RETRIES = 5
+
+
+def audience(b: Broadcast):
+    followers = Follower.objects.filter(is_following=True)
+    if not b.all_wards:
+        followers = followers.filter(wards__ward_code__in=b.wards)
+    return followers.distinct()
+
+
+def message_text(b: Broadcast) -> str:
+    text = f"[{b.get_severity_display().upper()}] {b.title}\n{b.body}"
+    return f"{text}\n{b.link}" if b.link else text
+
+
+def use_article(b: Broadcast, now=None) -> bool:
+    """Routine information in the daytime, to everyone: one article broadcast (quota permitting)."""
+    return b.severity == Severity.INFORMATION and b.all_wards and not zerr.in_night_ban(now)
+
+
+def start(broadcast_id):
+    """Begin an approved broadcast: returns the recipient batches to queue (empty if nothing to do)."""
+    with transaction.atomic():
+        b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
+        if b.state != State.APPROVED:
+            return None
+        if b.corrects_id and b.corrects.state in (State.APPROVED, State.SENDING):
+            return "wait"  # a correction goes out after the original
+        b.state, b.started_at = State.SENDING, timezone.now()
+        b.save(update_fields=["state", "started_at"])
+    if use_article(b) and _send_article(b):
+        return []
+    with transaction.atomic():
+        Recipient.objects.bulk_create(
+            [Recipient(broadcast=b, follower_id=pk) for pk in audience(b).values_list("pk", flat=True)],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        total = Recipient.objects.filter(broadcast=b).count()
+        Broadcast.objects.filter(pk=b.pk).update(total_recipients=total, delivery_mode="per_follower")
+    ids = list(Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).values_list("pk", flat=True))
+    batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+    if not batches:
+        finish_if_done(b.pk)
+    return batches
+
+
+def _send_article(b):
+    client = accounts.client()
+    try:
+        token = accounts.call_with_token(
+            lambda t: client.create_article(t, b.title, message_text(b), description=b.title[:100])
+        )
+        article_id = None
+        for _ in range(20):
+            article_id = accounts.call_with_token(lambda t: client.verify_article(t, token))
+            if article_id:
+                break
+            time.sleep(0.5)
+        if not article_id:
+            return False
+        accounts.call_with_token(lambda t: client.broadcast_article(t, article_id))
+    except zerr.ZaloError as exc:  # night ban, quota, anything: fall back to per-follower messages
+        logger.info("article broadcast not possible (%s); sending per follower", exc.__class__.__name__)
+        return False
+    Broadcast.objects.filter(pk=b.pk).update(
+        state=State.SENT, delivery_mode="article", finished_at=timezone.now(), total_recipients=audience(b).count()
+    )
+    return True
+
+
+def _claim(recipient_id):
+    with transaction.atomic():
+        claimed = Recipient.objects.filter(pk=recipient_id, status=Recipient.Status.PENDING).update(
+            status=Recipient.Status.SENDING, claimed_at=timezone.now()
+        )
+    return claimed == 1
+
+
+def _send_one(recipient, text, template_id, bucket):
+    client = accounts.client()
+    follower = recipient.follower
+    window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)
+    recent = follower.last_interaction_at and timezone.now() - follower.last_interaction_at < window
+    data = {"tieu_de": text[:100], "noi_dung": text[:400]}
+    for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+        bucket.take()
+        try:
+            if recent:
+                try:
+                    return "cs", accounts.call_with_token(lambda t: client.send_cs_message(t, follower.user_id, text))
+                except zerr.NotInteracted:
+                    recent = False
+            if not template_id:
+                raise zerr.Permanent(None, "no broadcast template configured for template messages")
+            return "template", accounts.call_with_token(
+                lambda t: client.send_template_message(t, follower.user_id, template_id, data)
+            )
+        except zerr.RateLimited:
+            time.sleep(min(2**attempt, 30) * 0.5)
+    raise zerr.RateLimited(-32, "still rate limited after retries")
+
+
+def send_batch(broadcast_id, recipient_ids):
+    b = Broadcast.objects.get(pk=broadcast_id)
+    account = accounts.current_account()
+    template_id = getattr(account, "template_broadcast", "") if account else ""
+    rate = BroadcastSettings.current().rate_per_minute
+    bucket = TokenBucket(tenant_key("bucket", account.oa_id if account else "none"), rate)
+    text = message_text(b)
+    for recipient in Recipient.objects.select_related("follower").filter(pk__in=recipient_ids).order_by("pk"):
+        if Broadcast.objects.filter(pk=broadcast_id, state=State.CANCELLED).exists():
+            break
+        if not _claim(recipient.pk):
+            continue
+        try:
+            channel, message_id = _send_one(recipient, text, template_id, bucket)
+        except zerr.ZaloError as exc:
+            Recipient.objects.filter(pk=recipient.pk).update(status=Recipient.Status.FAILED, error=str(exc)[:300])
+            continue
+        Recipient.objects.filter(pk=recipient.pk).update(
+            status=Recipient.Status.SENT, channel=channel, message_id=message_id, sent_at=timezone.now()
+        )
+    finish_if_done(broadcast_id)
+
+
+def finish_if_done(broadcast_id):
+    with transaction.atomic():
+        b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
+        if b.state != State.SENDING:
+            return
+        if Recipient.objects.filter(
+            broadcast=b, status__in=(Recipient.Status.PENDING, Recipient.Status.SENDING)
+        ).exists():
+            return
+        b.state, b.finished_at = State.SENT, timezone.now()
+        b.save(update_fields=["state", "finished_at"])
+
+
+def progress(b: Broadcast) -> dict:
+    """Sent / failed / pending, rate and estimated time left, per ward too (for the admin's progress bar)."""
+    counts = Recipient.objects.filter(broadcast=b).aggregate(
+        sent=Count("pk", filter=Q(status=Recipient.Status.SENT)),
+        failed=Count("pk", filter=Q(status=Recipient.Status.FAILED)),
+        skipped=Count("pk", filter=Q(status=Recipient.Status.SKIPPED)),
+        pending=Count("pk", filter=Q(status__in=(Recipient.Status.PENDING, Recipient.Status.SENDING))),
+    )
+    total = b.total_recipients or sum(counts.values())
+    done = counts["sent"] + counts["failed"] + counts["skipped"]
+    elapsed = ((b.finished_at or timezone.now()) - b.started_at).total_seconds() if b.started_at else 0
+    rate = counts["sent"] / elapsed if elapsed > 0 else 0.0
+    return {
+        "state": b.state,
+        "state_label": b.get_state_display(),
+        "mode": b.delivery_mode,
+        "total": total,
+        **counts,
+        "percent": 100 if b.state == State.SENT else (round(100 * done / total) if total else 0),
+        "rate_per_second": round(rate, 1),
+        "seconds_left": round(counts["pending"] / rate) if rate and counts["pending"] else 0,
+    }
+
+
+def per_ward_counts(b: Broadcast):
+    """How many followers of each targeted ward the broadcast reaches."""
+    from zalo.models import FollowerWard
+
+    if b.all_wards:
+        return []
+    rows = (
+        FollowerWard.objects.filter(ward_code__in=b.wards, follower__is_following=True)
+        .values("ward_code", "ward_name")
+        .annotate(followers=Count("follower", distinct=True))
+        .order_by("ward_name")
+    )
+    return list(rows)
+
+
+def resume(now=None, stale_seconds=None):
+    """Beat: batches lost with a broker or a killed worker. Pending recipients of a broadcast that is
+    still sending are queued again; a recipient left "sending" by a killed worker is marked failed
+    (it may have received the message: never risk sending a warning twice)."""
+    now = now or timezone.now()
+    stale = timedelta(seconds=stale_seconds or settings.NOTIFICATION_STALE_SECONDS)
+    Recipient.objects.filter(
+        status=Recipient.Status.SENDING, claimed_at__lt=now - stale, broadcast__state=State.SENDING
+    ).update(status=Recipient.Status.FAILED, error="Không rõ đã gửi hay chưa: worker dừng giữa chừng")
+    work = {}
+    for b in Broadcast.objects.filter(state=State.SENDING, started_at__lt=now - stale):
+        ids = list(Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).values_list("pk", flat=True))
+        if ids:
+            work[b.pk] = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+        else:
+            finish_if_done(b.pk)
+    return work
