@@ -158,9 +158,8 @@ def finish_if_done(broadcast_id):
         b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
         if b.state != State.SENDING:
             return
-        if Recipient.objects.filter(
-            broadcast=b, status__in=(Recipient.Status.PENDING, Recipient.Status.SENDING)
-        ).exists():
+        unfinished = (Recipient.Status.PENDING, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN)
+        if Recipient.objects.filter(broadcast=b, status__in=unfinished).exists():
             return
         b.state, b.finished_at = State.SENT, timezone.now()
         b.save(update_fields=["state", "finished_at"])
@@ -172,7 +171,9 @@ def progress(b: Broadcast) -> dict:
         sent=Count("pk", filter=Q(status=Recipient.Status.SENT)),
         failed=Count("pk", filter=Q(status=Recipient.Status.FAILED)),
         skipped=Count("pk", filter=Q(status=Recipient.Status.SKIPPED)),
-        pending=Count("pk", filter=Q(status__in=(Recipient.Status.PENDING, Recipient.Status.SENDING))),
+        pending=Count(
+            "pk", filter=Q(status__in=(Recipient.Status.PENDING, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN))
+        ),
     )
     total = b.total_recipients or sum(counts.values())
     done = counts["sent"] + counts["failed"] + counts["skipped"]
@@ -205,15 +206,21 @@ def per_ward_counts(b: Broadcast):
     return list(rows)
 
 
-def resume(now=None, stale_seconds=None):
-    """Beat: batches lost with a broker or a killed worker. Pending recipients of a broadcast that is
-    still sending are queued again; a recipient left "sending" by a killed worker is marked failed
-    (it may have received the message: never risk sending a warning twice)."""
+def resume(now=None):
+    """Beat: finish broadcasts whose batches were lost with a broker or a killed worker.
+
+    A recipient left "sending" by a killed worker may or may not have received the warning: it waits
+    (uncertain) for Zalo's delivery receipt, and is sent again only if none came in time. Pending
+    recipients of a broadcast still sending are queued again. Returns {broadcast id: [batches]}.
+    """
     now = now or timezone.now()
-    stale = timedelta(seconds=stale_seconds or settings.NOTIFICATION_STALE_SECONDS)
-    Recipient.objects.filter(
-        status=Recipient.Status.SENDING, claimed_at__lt=now - stale, broadcast__state=State.SENDING
-    ).update(status=Recipient.Status.FAILED, error="Không rõ đã gửi hay chưa: worker dừng giữa chừng")
+    stale = timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+    confirm = timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS)
+    live = Recipient.objects.filter(broadcast__state=State.SENDING)
+    live.filter(status=Recipient.Status.SENDING, claimed_at__lt=now - stale).update(status=Recipient.Status.UNCERTAIN)
+    live.filter(status=Recipient.Status.UNCERTAIN, claimed_at__lt=now - stale - confirm).update(
+        status=Recipient.Status.PENDING
+    )
     work = {}
     for b in Broadcast.objects.filter(state=State.SENDING, started_at__lt=now - stale):
         ids = list(Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).values_list("pk", flat=True))
@@ -222,3 +229,13 @@ def resume(now=None, stale_seconds=None):
         else:
             finish_if_done(b.pk)
     return work
+
+
+def record_receipt(user_id, delivered_at):
+    """Zalo delivered a message to this user: confirms an uncertain broadcast send made before it."""
+    return Recipient.objects.filter(
+        status__in=(Recipient.Status.UNCERTAIN, Recipient.Status.SENDING),
+        follower__user_id=user_id,
+        claimed_at__lte=delivered_at,
+        broadcast__state=State.SENDING,
+    ).update(status=Recipient.Status.SENT, sent_at=delivered_at)

@@ -114,6 +114,7 @@ class Recipient(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Chờ gửi")
         SENDING = "sending", _("Đang gửi")
+        UNCERTAIN = "uncertain", _("Chờ xác nhận")
         SENT = "sent", _("Đã gửi")
         FAILED = "failed", _("Lỗi")
         SKIPPED = "skipped", _("Bỏ qua")

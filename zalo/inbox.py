@@ -97,10 +97,16 @@ def link_dossier(dossier, follower):
 
 
 def on_received(payload):
+    from broadcasts.delivery import record_receipt
+
     message = payload.get("message") or {}
+    when = event_time(payload)
     delivery.record_delivery(
-        tracking_id=message.get("tracking_id"), message_id=message.get("msg_id"), delivered_at=event_time(payload)
+        tracking_id=message.get("tracking_id"), message_id=message.get("msg_id"), delivered_at=when
     )
+    recipient = str((payload.get("recipient") or {}).get("id", ""))
+    if recipient and not message.get("tracking_id"):  # a Zalo user (ZNS receipts name a phone)
+        record_receipt(recipient, when)
     return "delivered"
 
 
