@@ -184,7 +184,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+FORMAT_MODULE_PATH = ["egov.formats"]  # dd/mm/yyyy everywhere
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,0 +1,94 @@
+"""In a real browser: one province admin composes a storm warning, a second approves it, and the
+progress bar fills to 100 % without reloading, while a real worker sends it through the fake Zalo."""
+
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from egov.testing import live_stack
+from offices.tests.factories import PASSWORD, OfficerFactory
+from zalo.tests.support import APP
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic", "--no-proxy-server"]  # fmt: skip
+WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker):
+    with live_stack(
+        django_db_blocker, slug="thutrinhduyet", name="Tỉnh Thử Bão", agency_code="000.00.01.H95", app=APP,
+        queues="broadcasts,default",
+    ) as live:  # fmt: skip
+        with django_db_blocker.unblock(), tenant_context(live.province):
+            from zalo.models import Follower
+
+            for i in range(25):
+                Follower.objects.create(user_id=f"b-{i}", is_following=True, last_interaction_at=timezone.now())
+                live.fake.interact(f"b-{i}")
+            OfficerFactory(role="province_admin", user__username="quantri.a")
+            OfficerFactory(role="province_admin", user__username="quantri.b")
+        connection.set_schema_to_public()
+        live.start_worker()
+        yield live
+
+
+@contextmanager
+def browser_page():
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+            context.set_default_timeout(WAIT_MS)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def login(page, base, username):
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
+def test_compose_approve_and_watch_the_progress_bar_reach_100(stack):
+    from playwright.sync_api import expect
+
+    shots = stack.logs
+    with browser_page() as page:
+        login(page, stack.portal_url, "quantri.a")
+        page.goto(f"{stack.portal_url}/admin/broadcasts/broadcast/add/")
+        page.select_option("#id_category", "storm_flood")
+        page.select_option("#id_severity", "emergency")
+        page.fill("#id_title", "Bão số 9 đổ bộ đêm nay")
+        page.fill("#id_body", "Người dân ven biển sơ tán trước 20:00. Gọi 112 khi cần cứu hộ.")
+        page.fill("#id_expires_at_0", f"{timezone.localdate() + timezone.timedelta(days=2):%d/%m/%Y}")
+        page.fill("#id_expires_at_1", "18:00")
+        page.click("input[name=_continue]")
+        expect(page.get_by_text("Xem trước trên điện thoại")).to_be_visible()
+        expect(page.locator("body")).to_contain_text("[KHẨN CẤP] Bão số 9 đổ bộ đêm nay")
+        page.screenshot(path=shots / "01-composed.png", full_page=True)
+        page.click("a[data-action=submit]")
+        page.click("input[type=submit]")
+        expect(page.locator("body")).to_contain_text("Chờ duyệt")
+        change_url = page.url
+
+        login(page, stack.portal_url, "quantri.b")
+        page.goto(change_url)
+        page.click("a[data-action=approve]")
+        page.click("input[type=submit]")
+        # The progress bar updates itself (no reload) until the last follower has the warning.
+        expect(page.locator("#progress-bar")).to_have_attribute("aria-valuenow", "100", timeout=60_000)
+        expect(page.locator("#progress-text")).to_contain_text("Đã gửi")
+        page.screenshot(path=shots / "02-sent.png", full_page=True)
+
+    assert len(stack.fake.find_messages(kind="cs")) == 25
