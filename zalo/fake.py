@@ -90,7 +90,8 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
 ``POST /_fake/send_text``        ``{"oa_id"?, "user_id", "text", "sync"?}`` citizen writes to the OA: records an
                                  interaction and posts a signed ``user_send_text`` (``sync`` true: posted before
                                  answering, the answer carries the portal's HTTP status).
-``POST /_fake/interact``         ``{"oa_id"?, "user_id", "seconds_ago"?}`` sets the last interaction, no webhook.
+``POST /_fake/interact``         ``{"oa_id"?, "user_id" | "user_ids": [...], "seconds_ago"?}`` sets the last
+                                 interaction, no webhook.
 ``GET  /_fake/users``            ``?oa_id=`` citizens: follower flag, last interaction.
 ``POST /_fake/templates``        ``{template_id: {"params": [...], "text": "Xin chào <name>"}}`` approved templates;
                                  once any is registered, unknown ids answer −109 and missing params −111.
@@ -1394,7 +1395,9 @@ class FakeZalo:
         return self.send_text(str(body["user_id"]), str(body["text"]), body.get("oa_id"), bool(body.get("sync")))
 
     def _c_interact(self, body: dict, query: dict) -> Any:
-        self.interact(str(body["user_id"]), body.get("oa_id"), float(body.get("seconds_ago", 0)))
+        # "user_ids": many at once (benchmarks seed 100,000 citizens in one call).
+        for user_id in body.get("user_ids") or [body["user_id"]]:
+            self.interact(str(user_id), body.get("oa_id"), float(body.get("seconds_ago", 0)))
         return {"ok": True}
 
     def _c_users(self, body: dict, query: dict) -> Any:

@@ -16,49 +16,28 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
-DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/egov_bench")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import DB, ROOT, base_env, sh, wait_for_port
+from common import prepare_database as prepare_base
+
 PORT = 8765
 HOST = "danang.localhost"
 
 
-def sh(*args, env=None, check=True):
-    return subprocess.run(args, cwd=ROOT, env=env, check=check, text=True, capture_output=True)
-
-
-def base_env():
-    return {
-        **os.environ,
-        "DATABASE_URL": DB,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
-        "ALLOWED_HOSTS": ".localhost,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "BENCH_ENDPOINTS": "1",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-        "LOOKUP_RATE_PER_ADDRESS": "100000000/60",  # one client address drives the whole load
-        "LOG_LEVEL": "WARNING",
-    }
+def lookup_env():
+    # One client address drives the whole load: lift the per-address lookup limit.
+    return base_env(BENCH_ENDPOINTS="1", LOOKUP_RATE_PER_ADDRESS="100000000/60")
 
 
 def prepare_database(dossiers):
-    name = DB.rsplit("/", 1)[1]
-    admin = DB.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    env = base_env()
-    sh(sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v0", env=env)
-    sh(sys.executable, "manage.py", "seed_demo", "--force", env=env)
+    env = lookup_env()
+    prepare_base(env)
     with psycopg.connect(DB, autocommit=True) as conn:
         conn.execute("SET search_path TO danang, public")
         have = conn.execute("SELECT count(*) FROM dossiers_dossier").fetchone()[0]
@@ -105,17 +84,6 @@ def prepare_database(dossiers):
             )
         ]
     return total, tokens
-
-
-def wait_for_port(port, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not start on port {port}")
 
 
 LUA = """
@@ -166,9 +134,8 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
-    sh(sys.executable, "scripts/services.py")
     total, tokens = prepare_database(args.dossiers)
-    env = base_env()
+    env = lookup_env()
     sh(sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
     subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, capture_output=True)
     server = subprocess.Popen(

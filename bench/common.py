@@ -1,0 +1,56 @@
+"""Shared by the benchmarks: a separate database seeded with the demo provinces, production-like env."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/egov_bench")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def sh(*args, env=None):
+    return subprocess.run(args, cwd=ROOT, env=env, check=True, text=True, capture_output=True)
+
+
+def base_env(**extra):
+    return {
+        **os.environ,
+        "DATABASE_URL": DB,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "REDIS_URL": REDIS,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "egov.settings",
+        **extra,
+    }
+
+
+def prepare_database(env=None):
+    """Services up, the bench database created, migrated and seeded with the demo provinces."""
+    sh(sys.executable, "scripts/services.py")
+    name = DB.rsplit("/", 1)[1]
+    with psycopg.connect(DB.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = env or base_env()
+    sh(sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v0", env=env)
+    sh(sys.executable, "manage.py", "seed_demo", "--force", env=env)
+
+
+def wait_for_port(port, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answers on port {port}")
