@@ -47,8 +47,12 @@ def use_article(b: Broadcast, now=None) -> bool:
     return b.severity == Severity.INFORMATION and b.all_wards and not zerr.in_night_ban(now)
 
 
-def start(broadcast_id):
-    """Begin an approved broadcast: returns the recipient batches to queue (empty if nothing to do)."""
+def start(broadcast_id, enqueue=None):
+    """Begin an approved broadcast and return its recipient batches (empty if nothing to do).
+
+    With `enqueue`, each batch is handed over as soon as it exists: the first followers are written
+    and queued before the rest of a large audience, so the first warning leaves within a second.
+    """
     with transaction.atomic():
         b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
         if b.state != State.APPROVED:
@@ -59,21 +63,32 @@ def start(broadcast_id):
         b.save(update_fields=["state", "started_at"])
     if use_article(b) and _send_article(b):
         return []
-    with transaction.atomic():
-        total = _create_recipients(b)
-        Broadcast.objects.filter(pk=b.pk).update(total_recipients=total, delivery_mode="per_follower")
-    ids = list(Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).values_list("pk", flat=True))
-    batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+    batches = []
+
+    def hand_over(ids):
+        for i in range(0, len(ids), BATCH):
+            batches.append(ids[i : i + BATCH])
+            if enqueue:
+                enqueue(batches[-1])
+
+    pending = Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).order_by("pk")
+    _create_recipients(b, limit=BATCH)
+    first = list(pending.values_list("pk", flat=True))
+    hand_over(first)
+    total = _create_recipients(b)
+    Broadcast.objects.filter(pk=b.pk).update(total_recipients=total, delivery_mode="per_follower")
+    hand_over(list(pending.exclude(pk__in=first).values_list("pk", flat=True)))
     if not batches:
         finish_if_done(b.pk)
     return batches
 
 
-def _create_recipients(b):
-    """One INSERT … SELECT for the whole audience (100,000 rows in about a second)."""
+def _create_recipients(b, limit=None):
+    """One INSERT … SELECT for the audience (100,000 rows in about a second); `limit`: the first few."""
     from django.db import connection
 
-    subquery, params = audience(b).values("id").query.sql_with_params()
+    followers = audience(b).order_by("id").values("id")
+    subquery, params = (followers[:limit] if limit else followers).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {Recipient._meta.db_table} (broadcast_id, follower_id, status, channel, message_id, error)
@@ -123,7 +138,21 @@ def _claim_chunk(ids):
     return claimed
 
 
-def _send_one(recipient, text, template_id, bucket):
+class _Token:
+    """The OA token for one batch: read once, refreshed (once per refusal) only when Zalo refuses it."""
+
+    def __init__(self):
+        self.value = accounts.access_token()
+
+    def call(self, fn):
+        try:
+            return fn(self.value)
+        except zerr.TokenInvalid:
+            self.value = accounts.access_token(stale_token=self.value)
+            return fn(self.value)
+
+
+def _send_one(recipient, text, template_id, bucket, token):
     client = accounts.client()
     follower = recipient.follower
     window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)
@@ -134,12 +163,12 @@ def _send_one(recipient, text, template_id, bucket):
         try:
             if recent:
                 try:
-                    return "cs", accounts.call_with_token(lambda t: client.send_cs_message(t, follower.user_id, text))
+                    return "cs", token.call(lambda t: client.send_cs_message(t, follower.user_id, text))
                 except zerr.NotInteracted:
                     recent = False
             if not template_id:
                 raise zerr.Permanent(None, "no broadcast template configured for template messages")
-            return "template", accounts.call_with_token(
+            return "template", token.call(
                 lambda t: client.send_template_message(t, follower.user_id, template_id, data)
             )
         except zerr.RateLimited:
@@ -150,10 +179,17 @@ def _send_one(recipient, text, template_id, bucket):
 def send_batch(broadcast_id, recipient_ids):
     b = Broadcast.objects.get(pk=broadcast_id)
     account = accounts.current_account()
-    template_id = getattr(account, "template_broadcast", "") if account else ""
+    if account is None:
+        Recipient.objects.filter(pk__in=recipient_ids, status=Recipient.Status.PENDING).update(
+            status=Recipient.Status.FAILED, error="Tỉnh chưa cấu hình tài khoản Zalo OA."
+        )
+        finish_if_done(broadcast_id)
+        return
+    template_id = account.template_broadcast
     rate = BroadcastSettings.current().rate_per_minute
-    bucket = TokenBucket(tenant_key("bucket", account.oa_id if account else "none"), rate)
+    bucket = TokenBucket(tenant_key("bucket", account.oa_id), rate)
     text = message_text(b)
+    token = _Token()
     ids = sorted(recipient_ids)
     for start in range(0, len(ids), CHUNK):
         if Broadcast.objects.filter(pk=broadcast_id, state=State.CANCELLED).exists():
@@ -162,7 +198,7 @@ def send_batch(broadcast_id, recipient_ids):
         results = []
         for recipient in Recipient.objects.select_related("follower").filter(pk__in=claimed).order_by("pk"):
             try:
-                recipient.channel, recipient.message_id = _send_one(recipient, text, template_id, bucket)
+                recipient.channel, recipient.message_id = _send_one(recipient, text, template_id, bucket, token)
                 recipient.status, recipient.sent_at = Recipient.Status.SENT, timezone.now()
             except zerr.ZaloError as exc:
                 recipient.status, recipient.error = Recipient.Status.FAILED, str(exc)[:300]

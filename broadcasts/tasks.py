@@ -5,12 +5,10 @@ from . import delivery
 
 @shared_task(acks_late=True)
 def start_broadcast(broadcast_id):
-    batches = delivery.start(broadcast_id)
+    batches = delivery.start(broadcast_id, enqueue=lambda ids: send_broadcast_batch.delay(broadcast_id, ids))
     if batches == "wait":
         start_broadcast.apply_async((broadcast_id,), countdown=10)
         return "waiting for the original"
-    for ids in batches or []:
-        send_broadcast_batch.delay(broadcast_id, ids)
     return len(batches or [])
 
 

@@ -10,7 +10,6 @@ by row. Screenshots of every step land in test-output/browser/.
 import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from egov.testing import free_port
 from provinces.services import ProvinceSpec, create_province
 
 # django_db: pytest-django sets up the test database only for sessions with database tests. The
@@ -108,12 +108,6 @@ def catalogue(trial_province, django_db_blocker):
 # --- the app as a real server --------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _answers(port):
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -128,7 +122,7 @@ def live_url(trial_province, django_db_blocker):
     """`manage.py runserver` on a free port, against the test database; stopped at teardown."""
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{db_name}",

@@ -1,11 +1,5 @@
-# English pages keep the dd/mm/yyyy dates that Vietnamese paperwork uses.
-DATE_FORMAT = "d/m/Y"
-SHORT_DATE_FORMAT = "d/m/Y"
-DATETIME_FORMAT = "H:i d/m/Y"
-SHORT_DATETIME_FORMAT = "H:i d/m/Y"
-TIME_FORMAT = "H:i"
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
-DATETIME_INPUT_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-FIRST_DAY_OF_WEEK = 1
+# English pages keep the dd/mm/yyyy dates that Vietnamese paperwork uses, with English number separators.
+from egov.formats.vi.formats import *  # noqa: F403
+
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
