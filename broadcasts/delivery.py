@@ -78,8 +78,7 @@ def start(broadcast_id, enqueue=None):
     total = _create_recipients(b)
     Broadcast.objects.filter(pk=b.pk).update(total_recipients=total, delivery_mode="per_follower")
     hand_over(list(pending.exclude(pk__in=first).values_list("pk", flat=True)))
-    if not batches:
-        finish_if_done(b.pk)
+    finish_if_done(b.pk)  # the first batch may already be done (or there was nobody to send to)
     return batches
 
 
@@ -210,8 +209,8 @@ def send_batch(broadcast_id, recipient_ids):
 def finish_if_done(broadcast_id):
     with transaction.atomic():
         b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-        if b.state != State.SENDING:
-            return
+        if b.state != State.SENDING or b.delivery_mode != "per_follower":
+            return  # not started, or its recipients are still being written
         unfinished = (Recipient.Status.PENDING, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN)
         if Recipient.objects.filter(broadcast=b, status__in=unfinished).exists():
             return

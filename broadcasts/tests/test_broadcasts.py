@@ -232,3 +232,21 @@ def test_compose_submit_and_approve_through_the_admin(admins, zalo):
     assert "tự duyệt" in refused.content.decode()
     approver.post(f"/admin/broadcasts/broadcast/{b.pk}/do/approve/", {}, **HOST)
     assert Broadcast.objects.get(pk=b.pk).state == State.APPROVED
+
+
+def test_a_fast_first_batch_does_not_end_the_broadcast_early(admins, zalo, monkeypatch):
+    monkeypatch.setattr(delivery, "BATCH", 2)
+    for i in range(5):
+        Follower.objects.create(user_id=f"e-{i}", is_following=True, last_interaction_at=timezone.now())
+        zalo.interact(f"e-{i}")
+    b = _approved_emergency(admins)
+    seen = []
+
+    def worker(ids):  # a worker that sends each batch the moment it is queued
+        delivery.send_batch(b.pk, ids)
+        seen.append(Broadcast.objects.get(pk=b.pk).state)
+
+    delivery.start(b.pk, enqueue=worker)
+    assert seen[:-1] == [State.SENDING] * (len(seen) - 1)
+    assert Broadcast.objects.get(pk=b.pk).state == State.SENT
+    assert Recipient.objects.filter(broadcast=b, status="sent").count() == 5
