@@ -78,3 +78,11 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_pages_are_vietnamese_by_default_and_english_on_request(client, danang):
+    vietnamese = client.get("/tra-cuu/", HTTP_HOST="danang.localhost").content.decode()
+    english = client.get("/tra-cuu/", HTTP_HOST="danang.localhost", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Tra cứu tình trạng hồ sơ" in vietnamese
+    assert "Check dossier status" in english and "Tra cứu tình trạng hồ sơ" not in english
