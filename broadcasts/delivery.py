@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from egov.kv import tenant_key
 from egov.tokenbucket import TokenBucket
@@ -137,20 +138,6 @@ def _claim_chunk(ids):
     return claimed
 
 
-class _Token:
-    """The OA token for one batch: read once, refreshed (once per refusal) only when Zalo refuses it."""
-
-    def __init__(self):
-        self.value = accounts.access_token()
-
-    def call(self, fn):
-        try:
-            return fn(self.value)
-        except zerr.TokenInvalid:
-            self.value = accounts.access_token(stale_token=self.value)
-            return fn(self.value)
-
-
 def _send_one(recipient, text, template_id, bucket, token):
     client = accounts.client()
     follower = recipient.follower
@@ -180,7 +167,7 @@ def send_batch(broadcast_id, recipient_ids):
     account = accounts.current_account()
     if account is None:
         Recipient.objects.filter(pk__in=recipient_ids, status=Recipient.Status.PENDING).update(
-            status=Recipient.Status.FAILED, error="Tỉnh chưa cấu hình tài khoản Zalo OA."
+            status=Recipient.Status.FAILED, error=_("Tỉnh chưa cấu hình tài khoản Zalo OA.")
         )
         finish_if_done(broadcast_id)
         return
@@ -188,7 +175,7 @@ def send_batch(broadcast_id, recipient_ids):
     rate = BroadcastSettings.current().rate_per_minute
     bucket = TokenBucket(tenant_key("bucket", account.oa_id), rate)
     text = message_text(b)
-    token = _Token()
+    token = accounts.TokenSession()
     ids = sorted(recipient_ids)
     for start in range(0, len(ids), CHUNK):
         if Broadcast.objects.filter(pk=broadcast_id, state=State.CANCELLED).exists():

@@ -236,6 +236,8 @@ def _record(dossier, action_key, from_status, officer, now, change: _Change, ste
         appointment_date=dossier.appointment_date,
     )
     event.save()
+    # Receivers that must forget the old QR link (the lookup cache) find it here.
+    event.previous_lookup_token = change.extra.get("previous_lookup_token")
     dossier_event.send(sender=Dossier, event=event, dossier=dossier)
     transaction.on_commit(lambda: dossier_event_committed.send(sender=Dossier, event=event, dossier=dossier))
     return event
@@ -481,15 +483,20 @@ def postpone(dossier, officer, *, new_date, reason, expected_version=None):
     return _apply(dossier, "postpone", officer, expected_version, mutate)
 
 
-def stop(dossier, officer, *, reason, expected_version=None):
-    _require(reason.strip(), _("Phải ghi rõ lý do dừng xử lý."))
+def _close_with_reason(reason):
+    """The mutation of the actions that end a dossier early (stop, withdraw): closed now, clock off."""
 
     def mutate(d, now):
         d.closed_at = now
         d.paused_at = None
         return _Change(note=reason.strip())
 
-    return _apply(dossier, "stop", officer, expected_version, mutate)
+    return mutate
+
+
+def stop(dossier, officer, *, reason, expected_version=None):
+    _require(reason.strip(), _("Phải ghi rõ lý do dừng xử lý."))
+    return _apply(dossier, "stop", officer, expected_version, _close_with_reason(reason))
 
 
 def mark_result_ready(dossier, officer, *, result, expected_version=None, note=""):
@@ -520,13 +527,7 @@ def return_result(dossier, officer, *, expected_version=None, note=""):
 
 def withdraw(dossier, officer, *, reason, expected_version=None):
     _require(reason.strip(), _("Phải ghi lý do rút hồ sơ (theo đơn của công dân)."))
-
-    def mutate(d, now):
-        d.closed_at = now
-        d.paused_at = None
-        return _Change(note=reason.strip())
-
-    return _apply(dossier, "withdraw", officer, expected_version, mutate)
+    return _apply(dossier, "withdraw", officer, expected_version, _close_with_reason(reason))
 
 
 def reissue_lookup_token(dossier, officer, *, expected_version=None, note=""):
@@ -544,20 +545,11 @@ def reissue_lookup_token(dossier, officer, *, expected_version=None, note=""):
         dossier.lookup_token = new_lookup_token()
         dossier.version += 1
         dossier.save(update_fields=["lookup_token", "version"])
-        event = DossierEvent(
-            dossier=dossier,
-            action="reissue_token",
-            from_status=dossier.status,
-            to_status=dossier.status,
-            actor=officer,
-            created_at=current_time(),
+        change = _Change(
             internal_note=note or _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực."),
-            appointment_date=dossier.appointment_date,
+            extra={"previous_lookup_token": previous},
         )
-        event.save()
-        event.previous_lookup_token = previous
-        dossier_event.send(sender=Dossier, event=event, dossier=dossier)
-        transaction.on_commit(lambda: dossier_event_committed.send(sender=Dossier, event=event, dossier=dossier))
+        _record(dossier, "reissue_token", dossier.status, officer, current_time(), change)
     return dossier
 
 
@@ -575,7 +567,3 @@ ACTION_FUNCTIONS = {
     "return_result": return_result,
     "withdraw": withdraw,
 }
-
-
-def as_local_datetime(value: datetime) -> datetime:
-    return timezone.localtime(value)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from offices.phones import phone_for_zalo
 from zalo import accounts
@@ -148,10 +149,10 @@ def send(pk) -> Outcome | None:
         return Outcome(State.PENDING, wait_until) if wait_until else None
     account = accounts.current_account()
     if account is None:
-        return _finish(row, State.NO_CHANNEL, error="Tỉnh chưa cấu hình tài khoản Zalo OA.")
+        return _finish(row, State.NO_CHANNEL, error=_("Tỉnh chưa cấu hình tài khoản Zalo OA."))
     options, template_id = channels_for(row, account)
     if not options:
-        return _finish(row, State.NO_CHANNEL, error="Công dân chưa liên kết Zalo và không có số điện thoại/mẫu tin.")
+        return _finish(row, State.NO_CHANNEL, error=_("Công dân chưa liên kết Zalo và không có số điện thoại/mẫu tin."))
     last_error = ""
     for channel, recipient in options:
         try:
@@ -192,7 +193,7 @@ def send(pk) -> Outcome | None:
         except accounts.NotConfigured as exc:
             return _finish(row, State.NO_CHANNEL, error=str(exc))
         return _finish(row, State.SENT, channel=channel, recipient=recipient, message_id=message_id, outcome="sent")
-    return _finish(row, State.NO_CHANNEL, error=last_error or "Không có kênh nào nhận tin.")
+    return _finish(row, State.NO_CHANNEL, error=last_error or _("Không có kênh nào nhận tin."))
 
 
 def _retry(row, channel, recipient, exc):
@@ -208,7 +209,7 @@ def _retry(row, channel, recipient, exc):
             channel=channel,
             recipient=recipient,
             code=exc.code,
-            error=f"Hết hạn gửi sau {row.attempts} lần: {exc}",
+            error=_("Hết hạn gửi sau %(n)d lần: %(error)s") % {"n": row.attempts, "error": exc},
         )
     return _finish(
         row,
@@ -242,7 +243,7 @@ def reap(now=None):
             )
         )
         overdue = Notification.objects.filter(state=State.PENDING, deadline__lt=now)
-        overdue.update(state=State.FAILED, last_error="Quá hạn gửi")
+        overdue.update(state=State.FAILED, last_error=_("Quá hạn gửi"))
     return due
 
 

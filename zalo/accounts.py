@@ -88,10 +88,20 @@ def access_token(*, stale_token: str | None = None) -> str:
         return account.access_token
 
 
+class TokenSession:
+    """The OA token for a run of calls: read once; on −216/−220 refreshed once and the call retried once."""
+
+    def __init__(self):
+        self.value = access_token()
+
+    def call(self, fn):
+        try:
+            return fn(self.value)
+        except TokenInvalid:
+            self.value = access_token(stale_token=self.value)
+            return fn(self.value)
+
+
 def call_with_token(fn):
-    """fn(access_token); on −216/−220 refresh once and retry once, then let the error through."""
-    token = access_token()
-    try:
-        return fn(token)
-    except TokenInvalid:
-        return fn(access_token(stale_token=token))
+    """fn(access_token) with a fresh session: one refresh and one retry on an invalid token."""
+    return TokenSession().call(fn)

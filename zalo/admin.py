@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import accounts
@@ -99,21 +98,15 @@ class CitizenQuestionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from .inbox import send_reply
+        from .inbox import answer_question
 
-        officer = getattr(request.user, "officer", None)
         if not obj.answer.strip():
             messages.error(request, _("Chưa nhập câu trả lời."))
             return
-        sent = send_reply(obj.follower.user_id, obj.answer.strip())
-        obj.answered_by = officer
-        obj.answered_at = timezone.now()
-        obj.state = CitizenQuestion.State.ANSWERED if sent else CitizenQuestion.State.FAILED
-        obj.answer_error = "" if sent else _("Zalo không nhận tin; hãy thử lại sau.")
-        super().save_model(request, obj, form, change)
-        (messages.success if sent else messages.error)(
-            request, _("Đã gửi câu trả lời qua Zalo.") if sent else obj.answer_error
-        )
+        if answer_question(obj, getattr(request.user, "officer", None), obj.answer):
+            messages.success(request, _("Đã gửi câu trả lời qua Zalo."))
+        else:
+            messages.error(request, obj.answer_error)
 
 
 @admin.register(InboundEvent)

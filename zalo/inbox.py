@@ -149,3 +149,17 @@ def send_reply(user_id, text):
         logger.warning("Zalo reply to a citizen failed: %s", exc.__class__.__name__)
         return False
     return True
+
+
+def answer_question(question, officer, text):
+    """An officer's answer to a citizen's question, sent as a CS message; the question records the outcome."""
+    from django.utils.translation import gettext as _
+
+    sent = send_reply(question.follower.user_id, text.strip())
+    question.answer = text.strip()
+    question.answered_by = officer
+    question.answered_at = timezone.now()
+    question.state = CitizenQuestion.State.ANSWERED if sent else CitizenQuestion.State.FAILED
+    question.answer_error = "" if sent else _("Zalo không nhận tin; hãy thử lại sau.")
+    question.save()
+    return sent
