@@ -56,11 +56,14 @@ def _back_to_public_schema():
 
 @pytest.fixture(autouse=True)
 def _fresh_redis(settings):
-    """Each test starts with an empty test Redis database (rate-limit counters, cache)."""
+    """Each test starts with an empty test Redis database (rate-limit counters, cache).
+
+    Database 15 by default (pyproject.toml); 8–14 let parallel checkouts test side by side.
+    """
     import redis
 
-    if not settings.REDIS_URL.endswith("/15"):
-        pytest.fail("tests must run against Redis database 15 (see pyproject.toml)")
+    if settings.REDIS_URL.rsplit("/", 1)[-1] not in {str(n) for n in range(8, 16)}:
+        pytest.fail("tests must run against a Redis test database 8–15 (see pyproject.toml)")
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
 
