@@ -3,20 +3,28 @@ server process and real Celery workers, all on the test database; everything rem
 
 The province is dropped with its schema (the append-only timeline is never deleted row by row), so
 nothing leaks into the provinces other tests use.
+
+Redis is private too: the stack starts its own ``redis-server`` on a free port (nothing on disk) and
+points the portal server, the workers and this test process (cache, Celery broker and results) at
+it, so a test may stop or restart it without touching the Redis other people and tests use.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 from django_tenants.utils import tenant_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +61,98 @@ def wait_for(predicate, seconds, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class PrivateRedis:
+    """A ``redis-server`` owned by one test: a free port on 127.0.0.1, nothing saved, killed afterwards.
+
+    ``restart()`` stops it (everything in it is lost, as when a Redis without persistence restarts)
+    and starts it again on the same port.
+    """
+
+    DB = 15  # a test database number, so that conftest's guard accepts the URL
+
+    def __init__(self, logs: Path | None = None):
+        self.port = None
+        self.process = None
+        self.logs = logs
+        self.dir = tempfile.mkdtemp(prefix="redis-test-")
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/{self.DB}"
+
+    def pings(self):
+        try:
+            return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1).ping()
+        except redis.RedisError:
+            return False
+
+    def start(self):
+        for _ in range(5):  # a free port can be taken by someone else before we bind it
+            port = self.port or free_port()
+            log = open(Path(self.logs or self.dir) / "redis.log", "a")
+            process = subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--daemonize", "no", "--dir", self.dir],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            log.close()
+            self.port, self.process = port, process
+            deadline = time.monotonic() + 10
+            while process.poll() is None and time.monotonic() < deadline and not self.pings():
+                time.sleep(0.05)
+            if process.poll() is None and self.pings():
+                return self
+            self.stop()
+        raise AssertionError("the private redis-server did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _point_celery_at(broker_url, result_backend):
+    """Send this process's Celery messages and results elsewhere; returns the previous pair."""
+    from egov.celery import app
+
+    previous = (app.conf.broker_url, app.conf.result_backend)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.conf.broker_url, app.conf.result_backend = broker_url, result_backend
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+    app._backend_cache = None
+    if hasattr(app._local, "backend"):
+        del app._local.backend
+    return previous
+
+
+@contextmanager
+def redis_for_this_process(url):
+    """Point this test process's cache, Redis client and Celery app at ``url`` for the duration."""
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    with override_settings(REDIS_URL=url, CACHES=caches, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url):
+        previous = _point_celery_at(url, url)
+        try:
+            yield
+        finally:
+            _point_celery_at(*previous)
+
+
 def drop_province(slug):
     from provinces.models import Domain, Province
 
@@ -71,6 +171,7 @@ class LiveStack:
     env: dict
     logs: Path
     queues: str
+    redis: PrivateRedis | None = None
     workers: list = field(default_factory=list)
 
     def start_worker(self, concurrency=1):
@@ -90,6 +191,23 @@ class LiveStack:
 
 @contextmanager
 def live_stack(django_db_blocker, *, slug, name, agency_code, app, queues, env_extra=None, fake_options=None):
+    """The whole stack on a private Redis (``stack.redis``), removed afterwards."""
+    logs = ROOT / "test-output" / slug
+    logs.mkdir(parents=True, exist_ok=True)
+    private = PrivateRedis(logs).start()
+    try:
+        with redis_for_this_process(private.url):
+            with _live_stack(
+                django_db_blocker, private, logs, slug=slug, name=name, agency_code=agency_code, app=app,
+                queues=queues, env_extra=env_extra, fake_options=fake_options,
+            ) as stack:  # fmt: skip
+                yield stack
+    finally:
+        private.close()
+
+
+@contextmanager
+def _live_stack(django_db_blocker, private, logs, *, slug, name, agency_code, app, queues, env_extra, fake_options):
     from dossiers.demo import seed_catalogue
     from offices.demo import seed as seed_offices
     from provinces.models import Domain
@@ -129,15 +247,16 @@ def live_stack(django_db_blocker, *, slug, name, agency_code, app, queues, env_e
         "PYTHONUNBUFFERED": "1",
         "DEBUG": "1",
         "SITE_PORT": str(port),
+        "REDIS_URL": private.url,
+        "CELERY_BROKER_URL": private.url,
+        "CELERY_RESULT_BACKEND": private.url,
         **(env_extra or {}),
     }
-    logs = ROOT / "test-output" / slug
-    logs.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT, env=env, stdout=open(logs / "server.log", "w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    stack = LiveStack(province, fake_server.fake, f"http://{slug}.localhost:{port}", env, logs, queues)
+    stack = LiveStack(province, fake_server.fake, f"http://{slug}.localhost:{port}", env, logs, queues, private)
     try:
         wait_for(lambda: answers(port), 30, "the portal server")
         yield stack

@@ -4,11 +4,12 @@
 messages are queued (the queue is lost), and a worker killed with SIGKILL in the middle of a send.
 
 Every message must be accepted by the fake exactly once (counted by our tracking id at the fake).
-Runs on a throwaway province whose schema is dropped afterwards.
+Runs on a throwaway province whose schema is dropped afterwards, and on a private ``redis-server``
+started by the test (the server, the workers and this process all use it): restarting it touches
+no other Redis on the machine.
 """
 
 import signal
-import subprocess
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from egov.testing import answers, live_stack, wait_for
+from egov.testing import live_stack, wait_for
 from zalo.tests.support import APP
 
 # Not in a test transaction: everything here is committed, as in production.
@@ -34,6 +35,14 @@ TIMING = {  # short windows so that recovery happens within the test
 }
 
 
+@pytest.fixture
+def db(django_db_setup):
+    """The test database WITHOUT a test transaction (everything here is committed, as in production).
+
+    Named ``db`` so that pytest-django creates the test database even when this module runs alone.
+    """
+
+
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
     """Province + fake Zalo + portal server + worker factory; all torn down afterwards."""
@@ -43,27 +52,24 @@ def stack(django_db_setup, django_db_blocker):
         name="Tỉnh Thử Zalo",
         agency_code="000.00.01.H97",
         app=APP,
-        queues=settings.CELERY_TASK_DEFAULT_QUEUE,  # tests have their own Redis database
+        queues=settings.CELERY_TASK_DEFAULT_QUEUE,  # on the stack's private Redis
         env_extra=TIMING,
     ) as live:
         yield live
 
 
-def restart_redis():
-    """Stop the Redis server (it keeps nothing on disk: queued messages are lost) and start it again."""
-    url = redis.Redis.from_url(settings.REDIS_URL).connection_pool.connection_kwargs
-    port = url.get("port", 6379)
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
-    wait_for(lambda: not answers(port), 10, "Redis to stop")
-    subprocess.run(
-        ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no"],
-        check=True,
-    )  # fmt: skip
-    wait_for(lambda: answers(port), 10, "Redis to start")
+def restart_redis(stack):
+    """Restart the stack's private Redis (it keeps nothing on disk: queued messages are lost)."""
+    from egov.celery import app
+
+    # This process, the server and the workers all use the private server: never the shared one.
+    assert stack.redis.url == settings.REDIS_URL == settings.CELERY_BROKER_URL == app.conf.broker_url
+    assert stack.env["REDIS_URL"] == stack.env["CELERY_BROKER_URL"] == stack.redis.url
+    stack.redis.restart()
+    assert redis.Redis.from_url(stack.redis.url).dbsize() == 0
 
 
-def test_every_message_is_accepted_exactly_once_despite_faults(stack, django_db_blocker, settings):
+def test_every_message_is_accepted_exactly_once_despite_faults(db, stack, django_db_blocker, settings):
     from dossiers import services
     from dossiers.models import Procedure
     from notifications import delivery
@@ -126,7 +132,7 @@ def test_every_message_is_accepted_exactly_once_despite_faults(stack, django_db_
         worker.wait(timeout=15)
         for n in range(7, 10):
             receive(n)
-        restart_redis()
+        restart_redis(stack)
         worker = stack.start_worker()
         settle(range(10))
 
