@@ -330,8 +330,9 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         qs = selectors.visible_dossiers(self.request.user).select_related("current_officer__user", "procedure")
         params = self.request.query_params
-        if params.get("status", "").isdigit():
-            qs = qs.filter(status=int(params["status"]))
+        status_code = params.get("status", "")
+        if status_code.isascii() and status_code.isdigit():  # not "²", which isdigit() but int() refuses
+            qs = qs.filter(status=int(status_code))
         if params.get("worklist") in selectors.WORKLISTS:
             qs = qs.filter(selectors.worklist_filter(params["worklist"], self.request.user))
         if params.get("procedure"):

@@ -49,7 +49,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "egov.apps.AdminConfig",  # django.contrib.admin with strict changelist lookups
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -59,7 +59,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "django.contrib.admin",
+    "egov.apps.AdminConfig",  # django.contrib.admin with strict changelist lookups
     "rest_framework.authtoken",
     "offices",
     "dossiers",
@@ -82,6 +82,7 @@ SITE_SCHEME = env("SITE_SCHEME", "http" if DEBUG else "https")
 
 MIDDLEWARE = [
     "egov.health.HealthCheckMiddleware",
+    "egov.api.ApiErrorsMiddleware",  # under /api/: bounded query strings, every error as JSON
     "egov.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,7 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "egov.api.api_error_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # At most egov.api.MAX_PAGE_SIZE rows a page; JSON bodies size- and depth-limited (egov/api.py).
+    "DEFAULT_PAGINATION_CLASS": "egov.api.BoundedLimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": ["egov.api.JSONParser"],
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

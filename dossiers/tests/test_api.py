@@ -141,3 +141,106 @@ def test_schema_is_the_same_for_every_province(in_danang, camau):
     with tenant_context(camau):
         camau_schema = Client().get("/api/schema/", {"format": "json"}, HTTP_HOST="camau.localhost").json()
     assert danang_schema["paths"].keys() == camau_schema["paths"].keys()
+
+
+# --- bounds and JSON errors (issue 9, part 6): written as the attacks ----------------------------------
+
+
+def many_dossiers(reception, count):
+    """``count`` dossiers of Đà Nẵng: one received at the counter, the rest copies with their own codes."""
+    first = receive(reception, name="Lê Thị Mai", id_number="048190009999", phone="0912000111")
+    copies = []
+    for n in range(count - 1):
+        copy = Dossier.objects.get(pk=first.pk)
+        copy.pk, copy.code, copy.lookup_token = None, f"{first.code}-{n:03d}", f"tok-{n:039d}"
+        copies.append(copy)
+    Dossier.objects.bulk_create(copies)
+    return first
+
+
+def test_limit_cannot_dump_the_province(reception):
+    many_dossiers(reception, 120)
+    client = token_client(reception)
+    for limit in ("10000000", "101", "0", "-1", "1e9", "٣"):
+        dump = client.get("/api/v1/dossiers/", {"limit": limit}, **HOST)
+        assert dump.status_code == 400, limit
+        assert dump.json()["error"]["code"] == "invalid_page" and "100" in dump.json()["error"]["message"]
+        assert "048190009999" not in dump.content.decode() and "0912000111" not in dump.content.decode()
+    for offset in ("99999999999999999999", "-5"):
+        assert client.get("/api/v1/dossiers/", {"offset": offset}, **HOST).status_code == 400
+    # Paging is the way: at most 100 a page, and a link to the next one.
+    page = client.get("/api/v1/dossiers/", {"limit": 100}, **HOST).json()
+    assert page["count"] == 120 and len(page["results"]) == 100 and "offset=100" in page["next"]
+    rest = client.get("/api/v1/dossiers/", {"limit": 100, "offset": 100}, **HOST).json()
+    assert len(rest["results"]) == 20
+    default = client.get("/api/v1/dossiers/", **HOST).json()
+    assert len(default["results"]) == 50
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(reception):
+    dossier = receive(reception)
+    client = token_client(reception)
+    for depth in (17, 1000, 30_000):  # 30,000 deep still fits in the 64 KB body limit
+        bomb = "[" * depth + "]" * depth
+        nested_version = '{"version": ' + "[" * depth + "1" + "]" * depth + "}"
+        for url, body in (
+            (f"/api/v1/dossiers/{dossier.pk}/actions/accept/", bomb),
+            (f"/api/v1/dossiers/{dossier.pk}/actions/withdraw/", nested_version),
+            ("/api/v1/lookup/", '{"code": ' + "{" * depth + "}" * depth + ', "verifier": "3456"}'),
+        ):
+            response = client.post(url, body, "application/json", **HOST)
+            assert response.status_code == 400, (url, depth, response.content[:200])
+            assert response.json()["error"]["code"] == "too_deeply_nested"
+            assert "lồng" in response.json()["error"]["message"]
+    # Reasonable nesting still works, and nothing was changed by the refused bodies.
+    assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
+    too_big = client.post("/api/v1/lookup/", '{"code": "' + "x" * 100_000 + '"}', "application/json", **HOST)
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "request_too_large"
+    nul = client.post("/api/v1/lookup/", '{"code": "A\\u0000B", "verifier": "1"}', "application/json", **HOST)
+    assert nul.status_code == 400 and nul.json()["error"]["code"] == "invalid_input"
+
+
+def assert_json_error(response, status_code, code=None):
+    assert response.status_code == status_code, response.content[:300]
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    error = response.json()["error"]
+    assert error["message"] and (code is None or error["code"] == code), error
+    assert "<html" not in response.content.decode().lower()
+
+
+def test_unknown_api_path_answers_json(reception, monkeypatch, settings):
+    from dossiers import lookup
+
+    client = token_client(reception)
+    anonymous = Client(raise_request_exception=False)
+    for path in ("/api/", "/api/v2/dossiers/", "/api/v1/khong-co/", "/api/v1/dossiers/abc/", "/api/%00/"):
+        assert_json_error(client.get(path, **HOST), 404 if "%00" not in path else 400)
+    assert_json_error(anonymous.get("/api/v1/khong-co/", **HOST), 404, "not_found")
+    assert_json_error(anonymous.get("/api/v1/khong-co/", HTTP_HOST="localhost"), 404, "not_found")  # national site
+    assert_json_error(client.delete("/api/v1/dossiers/", **HOST), 405, "method_not_allowed")
+    assert_json_error(client.post("/api/v1/lookup/", "code=1", "text/plain", **HOST), 415, "unsupported_media_type")
+    settings.DEBUG = True  # Django's technical 404 page is HTML too
+    assert_json_error(anonymous.get("/api/v9/", **HOST), 404, "not_found")
+    settings.DEBUG = False
+
+    # A failure outside DRF's views (the cached-JSON fast path) is a JSON 500, not Django's page.
+    def redis_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(lookup, "cached_rendering", redis_down)
+    assert_json_error(anonymous.get("/api/v1/lookup/some-token/", **HOST), 500, "server_error")
+
+
+def test_overlong_query_is_refused(reception):
+    receive(reception)
+    client = token_client(reception)
+    for params in ({"q": "nguyen " * 15}, {"q": "a" * 101}, {"procedure": "x" * 500}, {"status": "2" * 101}):
+        response = client.get("/api/v1/dossiers/", params, **HOST)
+        assert_json_error(response, 400, "query_too_long")
+        assert "quá dài" in response.json()["error"]["message"]
+    many = "&".join(f"p{n}=x" for n in range(300))
+    assert_json_error(client.get(f"/api/v1/dossiers/?{many}", **HOST), 400, "query_too_long")
+    assert client.get("/api/v1/dossiers/", {"q": "a" * 100}, **HOST).status_code == 200
+    # Odd but short values are not errors either.
+    for params in ({"status": "²"}, {"status": "99999999999"}, {"worklist": "x"}, {"procedure": "💥"}):
+        assert client.get("/api/v1/dossiers/", params, **HOST).status_code == 200, params

@@ -1,0 +1,7 @@
+"""The admin app with the province admin site as ``django.contrib.admin.site`` (strict changelist lookups)."""
+
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminConfig(DjangoAdminConfig):
+    default_site = "egov.admin_sites.ProvinceAdminSite"
