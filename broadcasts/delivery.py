@@ -24,6 +24,7 @@ from zalo import accounts
 from zalo import errors as zerr
 from zalo.models import Follower
 
+from . import services
 from .models import Broadcast, BroadcastSettings, Recipient, Severity, State
 
 logger = logging.getLogger(__name__)
@@ -54,14 +55,11 @@ def start(broadcast_id, enqueue=None):
     With `enqueue`, each batch is handed over as soon as it exists: the first followers are written
     and queued before the rest of a large audience, so the first warning leaves within a second.
     """
-    with transaction.atomic():
-        b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-        if b.state != State.APPROVED:
-            return None
-        if b.corrects_id and b.corrects.state in (State.APPROVED, State.SENDING):
-            return "wait"  # a correction goes out after the original
-        b.state, b.started_at = State.SENDING, timezone.now()
-        b.save(update_fields=["state", "started_at"])
+    b, outcome = services.begin_sending(broadcast_id)
+    if outcome == "skip":
+        return None
+    if outcome == "wait":
+        return "wait"  # a correction goes out after the original
     if use_article(b) and _send_article(b):
         return []
     batches = []
@@ -77,7 +75,7 @@ def start(broadcast_id, enqueue=None):
     first = list(pending.values_list("pk", flat=True))
     hand_over(first)
     total = _create_recipients(b)
-    Broadcast.objects.filter(pk=b.pk).update(total_recipients=total, delivery_mode="per_follower")
+    services.record_fan_out(b.pk, total)
     hand_over(list(pending.exclude(pk__in=first).values_list("pk", flat=True)))
     finish_if_done(b.pk)  # the first batch may already be done (or there was nobody to send to)
     return batches
@@ -117,9 +115,7 @@ def _send_article(b):
     except zerr.ZaloError as exc:  # night ban, quota, anything: fall back to per-follower messages
         logger.info("article broadcast not possible (%s); sending per follower", exc.__class__.__name__)
         return False
-    Broadcast.objects.filter(pk=b.pk).update(
-        state=State.SENT, delivery_mode="article", finished_at=timezone.now(), total_recipients=audience(b).count()
-    )
+    services.record_article_sent(b.pk, audience(b).count())
     return True
 
 
@@ -193,16 +189,14 @@ def send_batch(broadcast_id, recipient_ids):
     finish_if_done(broadcast_id)
 
 
+UNFINISHED = (Recipient.Status.PENDING, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN)
+
+
 def finish_if_done(broadcast_id):
-    with transaction.atomic():
-        b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
-        if b.state != State.SENDING or b.delivery_mode != "per_follower":
-            return  # not started, or its recipients are still being written
-        unfinished = (Recipient.Status.PENDING, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN)
-        if Recipient.objects.filter(broadcast=b, status__in=unfinished).exists():
-            return
-        b.state, b.finished_at = State.SENT, timezone.now()
-        b.save(update_fields=["state", "finished_at"])
+    """Sent once no recipient is left to send (the state change itself is `services.finish_sending`)."""
+    return services.finish_sending(
+        broadcast_id, lambda b: Recipient.objects.filter(broadcast=b, status__in=UNFINISHED).exists()
+    )
 
 
 def progress(b: Broadcast) -> dict:

@@ -35,7 +35,11 @@ class State(models.TextChoices):
 
 
 class BroadcastSettings(models.Model):
-    """The province's broadcast rules (one row)."""
+    """The province's broadcast rules (one row), changed only by `broadcasts.services`.
+
+    "Emergency alone" is turned on by the national operator, or by a second province admin approving
+    another's request; anyone of them may turn it off. Every change is in `SettingsAuditEntry`.
+    """
 
     allow_emergency_alone = models.BooleanField(
         _("cho phép một quản trị gửi tin khẩn cấp"),
@@ -45,6 +49,17 @@ class BroadcastSettings(models.Model):
     rate_per_minute = models.PositiveIntegerField(
         _("giới hạn gửi mỗi phút"), default=4000, help_text=_("Theo giới hạn của Zalo: 4.000 yêu cầu/phút/ứng dụng.")
     )
+    emergency_alone_requested_by = models.ForeignKey(
+        Officer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người đề nghị bật gửi khẩn cấp một người"),
+    )
+    emergency_alone_requested_at = models.DateTimeField(_("đề nghị lúc"), null=True, blank=True)
+    emergency_alone_request_reason = models.TextField(_("lý do đề nghị"), blank=True)
+    version = models.PositiveIntegerField(_("phiên bản"), default=0)
 
     class Meta:
         verbose_name = _("cấu hình tin cảnh báo")
@@ -92,7 +107,8 @@ class Broadcast(models.Model):
     started_at = models.DateTimeField(_("bắt đầu gửi"), null=True, blank=True)
     finished_at = models.DateTimeField(_("gửi xong"), null=True, blank=True)
     total_recipients = models.PositiveIntegerField(_("số người nhận"), default=0)
-    version = models.PositiveIntegerField(default=0)
+    # Bumped by every service action: a form carries the version it was read at, and a stale save is refused.
+    version = models.PositiveIntegerField(_("phiên bản"), default=0)
 
     class Meta:
         verbose_name = _("tin cảnh báo, thông báo")
@@ -137,7 +153,11 @@ class Recipient(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only record of who did what to a broadcast (emergency single-admin sends included)."""
+    """Append-only record of who did what to a broadcast (emergency single-admin sends included).
+
+    Written only by `broadcasts.services`; the database refuses UPDATE and DELETE. The "edit" entries
+    name everyone who changed the content, whom the two-person rule keeps from approving it.
+    """
 
     broadcast = models.ForeignKey(Broadcast, on_delete=models.PROTECT, related_name="audit")
     actor = models.ForeignKey(Officer, on_delete=models.PROTECT, null=True, related_name="+")
@@ -154,4 +174,29 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError(_("Nhật ký tin cảnh báo không được sửa."))
+        super().save(*args, **kwargs)
+
+
+class SettingsAuditEntry(models.Model):
+    """Append-only record of every change to the province's broadcast settings (and requests for one)."""
+
+    actor = models.ForeignKey(
+        Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("người thực hiện")
+    )
+    actor_name = models.CharField(_("người thực hiện"), max_length=150)
+    action = models.CharField(_("thao tác"), max_length=40)
+    note = models.TextField(_("ghi chú"), blank=True)
+    at = models.DateTimeField(_("lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nhật ký cấu hình tin cảnh báo")
+        verbose_name_plural = _("nhật ký cấu hình tin cảnh báo")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.action} {self.at:%d/%m/%Y %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Nhật ký cấu hình tin cảnh báo không được sửa."))
         super().save(*args, **kwargs)

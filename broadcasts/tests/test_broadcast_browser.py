@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from conftest import totp_code
 from egov.testing import live_stack
 from offices.tests.factories import PASSWORD, OfficerFactory
 from zalo.tests.support import APP
@@ -30,8 +31,11 @@ def stack(django_db_setup, django_db_blocker):
             for i in range(25):
                 Follower.objects.create(user_id=f"b-{i}", is_following=True, last_interaction_at=timezone.now())
                 live.fake.interact(f"b-{i}")
-            OfficerFactory(role="province_admin", user__username="quantri.a")
-            OfficerFactory(role="province_admin", user__username="quantri.b")
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            for username in ("quantri.a", "quantri.b"):  # province admins log in with a TOTP code
+                officer = OfficerFactory(role="province_admin", user__username=username)
+                TOTPDevice.objects.create(user=officer.user, name="test", confirmed=True)
         connection.set_schema_to_public()
         live.start_worker()
         yield live
@@ -52,20 +56,31 @@ def browser_page():
             browser.close()
 
 
-def login(page, base, username):
+def current_code(stack, blocker, username):
+    """What the admin's authenticator app shows now (read from the live province's database)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with blocker.unblock(), tenant_context(stack.province):
+        code = totp_code(TOTPDevice.objects.get(user__username=username))
+    connection.set_schema_to_public()
+    return code
+
+
+def login(page, stack, blocker, username):
     page.context.clear_cookies()
-    page.goto(f"{base}/admin/login/")
+    page.goto(f"{stack.portal_url}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", current_code(stack, blocker, username))
     page.click("input[type=submit]")
 
 
-def test_compose_approve_and_watch_the_progress_bar_reach_100(stack):
+def test_compose_approve_and_watch_the_progress_bar_reach_100(stack, django_db_blocker):
     from playwright.sync_api import expect
 
     shots = stack.logs
     with browser_page() as page:
-        login(page, stack.portal_url, "quantri.a")
+        login(page, stack, django_db_blocker, "quantri.a")
         page.goto(f"{stack.portal_url}/admin/broadcasts/broadcast/add/")
         page.select_option("#id_category", "storm_flood")
         page.select_option("#id_severity", "emergency")
@@ -82,7 +97,7 @@ def test_compose_approve_and_watch_the_progress_bar_reach_100(stack):
         expect(page.locator("body")).to_contain_text("Chờ duyệt")
         change_url = page.url
 
-        login(page, stack.portal_url, "quantri.b")
+        login(page, stack, django_db_blocker, "quantri.b")
         page.goto(change_url)
         page.click("a[data-action=approve]")
         page.click("input[type=submit]")

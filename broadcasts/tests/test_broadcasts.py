@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from broadcasts import delivery, services
 from broadcasts.models import AuditEntry, Broadcast, BroadcastSettings, Recipient, Severity, State
+from conftest import otp_login
 from egov.tokenbucket import TokenBucket
 from offices.tests.factories import OfficerFactory
 from zalo.models import Follower, FollowerWard, ZaloAccount
@@ -186,7 +187,7 @@ def test_admins_see_progress_and_the_public_page_lists_current_warnings(admins, 
     delivery.start(old.pk)
     Broadcast.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     client = Client()
-    client.force_login(admins[0].user)
+    otp_login(client, admins[0].user)
     progress = client.get(f"/admin/broadcasts/broadcast/{b.pk}/progress/", **HOST).json()
     assert progress["percent"] == 100 and progress["state"] == State.SENT
     page = client.get(f"/admin/broadcasts/broadcast/{b.pk}/change/", **HOST).content.decode()
@@ -208,8 +209,8 @@ def test_followers_choose_wards_by_chat(zalo):
 def test_compose_submit_and_approve_through_the_admin(admins, zalo):
     author, other = admins
     composer, approver = Client(), Client()
-    composer.force_login(author.user)
-    approver.force_login(other.user)
+    otp_login(composer, author.user)
+    otp_login(approver, other.user)
     response = composer.post(
         "/admin/broadcasts/broadcast/add/",
         {
@@ -227,10 +228,15 @@ def test_compose_submit_and_approve_through_the_admin(admins, zalo):
     assert response.status_code == 302, response.content.decode()[:2000]
     b = Broadcast.objects.get(title="Sốt xuất huyết tăng")
     assert (b.created_by, b.all_wards, b.wards, b.state) == (author, False, ["20242"], State.DRAFT)
-    composer.post(f"/admin/broadcasts/broadcast/{b.pk}/do/submit/", {}, **HOST)
-    refused = composer.post(f"/admin/broadcasts/broadcast/{b.pk}/do/approve/", {}, follow=True, **HOST)
+    # Each button posts the version of the broadcast its page showed.
+    composer.post(f"/admin/broadcasts/broadcast/{b.pk}/do/submit/", {"version": b.version}, **HOST)
+    submitted = Broadcast.objects.get(pk=b.pk)
+    assert submitted.state == State.SUBMITTED
+    refused = composer.post(
+        f"/admin/broadcasts/broadcast/{b.pk}/do/approve/", {"version": submitted.version}, follow=True, **HOST
+    )
     assert "tự duyệt" in refused.content.decode()
-    approver.post(f"/admin/broadcasts/broadcast/{b.pk}/do/approve/", {}, **HOST)
+    approver.post(f"/admin/broadcasts/broadcast/{b.pk}/do/approve/", {"version": submitted.version}, **HOST)
     assert Broadcast.objects.get(pk=b.pk).state == State.APPROVED
 
 
