@@ -455,6 +455,7 @@ class FakeZalo:
         self.options = options or FakeOptions()
         self.faults = faults or Faults()
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified when a message or a webhook is recorded
         self._rng = random.Random(self.options.seed)
         self._stop = threading.Event()
         self._clock_offset = 0.0
@@ -725,6 +726,7 @@ class FakeZalo:
                     "body": job["body"].decode("utf-8", "replace"),
                 }
             )
+            self._changed.notify_all()
 
     def _schedule_receipts(self, oa: OA, recipient: str, msg_id: str, tracking_id: str | None) -> None:
         if not self._webhook_url(oa):
@@ -766,7 +768,21 @@ class FakeZalo:
         overflow = len(self.messages) - self.options.max_messages
         if overflow > 0:
             del self.messages[:overflow]
+        with self._changed:
+            self._changed.notify_all()
         return entry
+
+    def wait_until(self, predicate: Any, timeout: float = 15.0) -> Any:
+        """Block until ``predicate(self)`` is true (checked under the lock whenever a message or a
+        webhook outcome is recorded); returns its value, or raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not (value := predicate(self)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the fake Zalo never reached the awaited state")
+                self._changed.wait(remaining)
+            return value
 
     def find_messages(self, **filters: str | None) -> list[dict[str, Any]]:
         wanted = {k: v for k, v in filters.items() if v not in (None, "")}
