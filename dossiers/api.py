@@ -69,7 +69,7 @@ class PublicStatusSerializer(serializers.Serializer):
 
 class LookupRequestSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40)
-    verifier = serializers.CharField(max_length=20, help_text="Last 4 digits of the phone, or the ID number")
+    verifier = serializers.CharField(max_length=20, help_text="The applicant's full phone number or ID-paper number")
 
 
 ERROR_SCHEMA = inline_serializer(

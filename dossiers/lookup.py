@@ -8,6 +8,7 @@ import hmac
 import re
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from egov import kv, ratelimit
 from egov.localcache import LocalCache
+from offices.phones import normalize_phone
 
 from . import workflow
 from .events import dossier_event_committed
@@ -170,67 +172,119 @@ def status_by_token(token: str) -> dict | None:
 
 
 def normalise_code(code: str) -> str:
-    return re.sub(r"\s+", "", code or "").upper()
+    return re.sub(r"\s+", "", code or "").upper()[:64]
+
+
+def normalise_verifier(value: str) -> str:
+    """One form for what a citizen types: separators dropped, a phone in its national form 0xxxxxxxxx.
+
+    "0905 123 456", "+84 905.123.456" and "84905123456" → "0905123456"; "048 090 001 234" → "048090001234".
+    """
+    compact = re.sub(r"[\s.\-()]", "", value or "").upper()
+    try:
+        return normalize_phone(compact)
+    except ValidationError:
+        return compact
+
+
+MIN_VERIFIER_LENGTH = 9  # a CMND has 9 digits, a CCCD 12, a phone 10–11
 
 
 def verifier_matches(dossier: Dossier, verifier: str) -> bool:
-    """The last 4 digits of the applicant's phone, or their full ID number; compared in constant time."""
-    verifier = re.sub(r"\s+", "", verifier or "")
-    if not verifier:
+    """The applicant's full phone number or full ID-paper number, normalised, compared in constant time."""
+    given = normalise_verifier(verifier)
+    if len(given) < MIN_VERIFIER_LENGTH:
         return False
-    candidates = []
-    if dossier.applicant_phone and len(dossier.applicant_phone) >= 4:
-        candidates.append(dossier.applicant_phone[-4:])
-    if dossier.applicant_id_number:
-        candidates.append(dossier.applicant_id_number.upper())
-    return any(hmac.compare_digest(verifier.upper().encode(), c.encode()) for c in candidates)
+    candidates = [normalise_verifier(v) for v in (dossier.applicant_phone, dossier.applicant_id_number) if v]
+    matched = False
+    for candidate in candidates:
+        if len(candidate) >= MIN_VERIFIER_LENGTH:
+            matched |= hmac.compare_digest(given.encode(), candidate.encode())
+    return matched
 
 
 class Throttled(Exception):
-    def __init__(self, retry_after):
+    def __init__(self, retry_after, message=None):
         super().__init__(retry_after)
         self.retry_after = retry_after
         minutes = max(1, round(retry_after / 60))
-        self.message = _("Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+        self.message = message or _("Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.") % {
+            "minutes": minutes
+        }
+
+
+def _wait_text(seconds):
+    if seconds >= 2 * 3600:
+        return _("%(n)s giờ") % {"n": round(seconds / 3600)}
+    return _("%(n)s phút") % {"n": max(1, round(seconds / 60))}
+
+
+class Locked(Throttled):
+    """The code is locked after too many wrong verifiers: the same answer whether the code exists or not."""
+
+    def __init__(self, retry_after):
+        super().__init__(
+            retry_after,
+            _(
+                "Mã hồ sơ này tạm khóa tra cứu vì thông tin xác minh bị nhập sai nhiều lần. Vui lòng thử lại sau "
+                "%(wait)s, hoặc quét mã QR trên giấy tiếp nhận để xem ngay."
+            )
+            % {"wait": _wait_text(retry_after)},
+        )
 
 
 def _rates():
     from django.conf import settings
 
-    return ratelimit.Rate.parse(settings.LOOKUP_RATE_PER_ADDRESS), ratelimit.Rate.parse(settings.LOOKUP_RATE_PER_CODE)
+    return ratelimit.Rate.parse(settings.LOOKUP_RATE_PER_ADDRESS)
+
+
+def _code_lockout():
+    from django.conf import settings
+
+    return ratelimit.Lockout(settings.LOOKUP_FAILURES_BEFORE_LOCK, tuple(settings.LOOKUP_LOCKOUT_WINDOWS))
+
+
+def dossier_by_code(code: str, verifier: str, address: str) -> Dossier | None:
+    """Code + verifier, for the page, the API and the Zalo chat alike; None for a wrong pair or an unknown code.
+
+    Throttled per client address; per dossier code, the attempt is counted in Redis before the
+    database is asked, so parallel guesses cannot pass the allowance, and a code whose allowance is
+    spent is locked (`Locked`), whether or not it exists. The QR token never goes through here.
+    """
+    code = normalise_code(code)
+    verdict = ratelimit.hit("lookup-address", address, _rates())
+    if not verdict.allowed:
+        raise Throttled(verdict.retry_after)
+    if not CODE_RE.match(code):
+        return None
+    policy = _code_lockout()
+    attempt = ratelimit.attempt("lookup-code", code, policy)
+    if not attempt.allowed:
+        raise Locked(attempt.retry_after)
+    dossier = _load(code=code)
+    if dossier is None or not verifier_matches(dossier, verifier):
+        ratelimit.failed(attempt, policy)
+        return None
+    ratelimit.succeeded(attempt)
+    return dossier
 
 
 def status_by_code(code: str, verifier: str, address: str) -> dict | None:
-    """Code + verifier lookup, throttled per client address and per dossier code.
-
-    A wrong verifier and an unknown code both give None: the caller answers them identically.
-    """
-    per_address, per_code = _rates()
-    code = normalise_code(code)
-    verdict = ratelimit.hit("lookup-address", address, per_address)
-    if not verdict.allowed:
-        raise Throttled(verdict.retry_after)
-    code_verdict = ratelimit.peek("lookup-code", code, per_code)
-    if not code_verdict.allowed:
-        raise Throttled(code_verdict.retry_after)
-    dossier = _load(code=code) if CODE_RE.match(code) else None
-    if dossier is None or not verifier_matches(dossier, verifier):
-        ratelimit.hit("lookup-code", code, per_code)
-        return None
-    return status_by_token(dossier.lookup_token)
+    """The citizen's payload for code + verifier; None (answered identically) for a wrong pair or unknown code."""
+    dossier = dossier_by_code(code, verifier, address)
+    return status_by_token(dossier.lookup_token) if dossier else None
 
 
 def check_token_attempts(address: str):
     """Unknown tokens count against the address, so nobody can sweep the token space."""
-    per_address, _per_code = _rates()
-    verdict = ratelimit.peek("lookup-token", address, per_address)
+    verdict = ratelimit.peek("lookup-token", address, _rates())
     if not verdict.allowed:
         raise Throttled(verdict.retry_after)
 
 
 def record_bad_token(address: str):
-    per_address, _per_code = _rates()
-    ratelimit.hit("lookup-token", address, per_address)
+    ratelimit.hit("lookup-token", address, _rates())
 
 
 @receiver(dossier_event_committed, dispatch_uid="dossiers.lookup.invalidate")

@@ -26,9 +26,12 @@ class LookupForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "000.00.14.H20-200703-0002", "autocomplete": "off"}),
     )
     verifier = forms.CharField(
-        label=_("4 số cuối điện thoại hoặc số CCCD"),
+        label=_("Số điện thoại hoặc số giấy tờ tùy thân của người nộp"),
+        help_text=_(
+            "Nhập đầy đủ số điện thoại (ví dụ 0905 123 456) hoặc số CCCD 12 số / CMND 9 số đã khai khi nộp hồ sơ."
+        ),
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
 
 
@@ -59,8 +62,8 @@ def lookup_form(request):
             status = lookup.status_by_code(
                 form.cleaned_data["code"], form.cleaned_data["verifier"], client_address(request)
             )
-        except lookup.Throttled as exc:
-            return _throttled(request, exc, "lookup/form.html", context)
+        except lookup.Throttled as exc:  # a locked code: the same page whether it exists or not, no input echoed
+            return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
         if status is None:
             # The same answer for an unknown code and a wrong verifier: nothing of the input is echoed.
             return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": NOT_FOUND}, status=404))

@@ -272,9 +272,11 @@ LOGGING = {
 }
 
 # --- Citizen lookup ---------------------------------------------------------------------------
-# "hits/seconds": attempts per client address (code+verifier and unknown QR tokens), and failed
-# verifier attempts per dossier code.
+# "hits/seconds": attempts per client address (code+verifier and unknown QR tokens).
 LOOKUP_RATE_PER_ADDRESS = env("LOOKUP_RATE_PER_ADDRESS", "30/300")
-LOOKUP_RATE_PER_CODE = env("LOOKUP_RATE_PER_CODE", "5/900")
-# Header carrying the client address when behind a trusted reverse proxy (e.g. HTTP_X_FORWARDED_FOR).
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "")
+# Wrong verifiers per dossier code (page, API and Zalo chat together) before the code is locked,
+# and the lockout windows in seconds, growing with each repeated lockout (the QR link still works).
+LOOKUP_FAILURES_BEFORE_LOCK = int(env("LOOKUP_FAILURES_BEFORE_LOCK", "5"))
+LOOKUP_LOCKOUT_WINDOWS = [int(s) for s in env("LOOKUP_LOCKOUT_WINDOWS", "900,3600,14400,86400").split(",")]
+# Number of reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))

@@ -1,7 +1,9 @@
-"""The OA chat bot: a citizen writes a dossier code and a verifier, the bot answers with the status.
+"""The OA chat bot: a citizen writes a dossier code and the applicant's full phone or ID-paper number,
+the bot answers with the status (and zalo.inbox links the dossier to that Zalo account).
 
 Anything else goes to the officers' question inbox. A wrong verifier and an unknown code get the
-same answer, and attempts are throttled per Zalo user and per code, as on the lookup page.
+same answer; attempts are throttled per Zalo user and count against the code's one allowance shared
+with the lookup page and the API.
 """
 
 import re
@@ -14,7 +16,8 @@ from dossiers.models import Dossier
 from dossiers.printing import lookup_url
 
 CODE_RE = re.compile(r"\b\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4,6}\b", re.IGNORECASE)
-VERIFIER_RE = re.compile(r"\b(\d{4}|\d{9}|\d{12})\b")
+# A phone ("0905 123 456", "+84 905.123.456") or an ID-paper number (CCCD 12 digits, CMND 9 digits).
+VERIFIER_RE = re.compile(r"(?<![\w+])\+?\d[\d .\-]{6,18}\d(?!\w)")
 
 
 @dataclass
@@ -63,6 +66,28 @@ def _status_text(status: dict, dossier: Dossier) -> str:
     return "\n".join(lines)
 
 
+def link_text(outcome: str, dossier: Dossier) -> str:
+    """The last line of a status reply: what happened to the link between this Zalo account and the dossier."""
+    if outcome == "full":
+        return _(
+            "Hồ sơ này đã có đủ %(n)s tài khoản Zalo nhận tin nên không thể thêm tài khoản này. Nếu ông/bà là "
+            "người nộp, vui lòng liên hệ bộ phận một cửa để gỡ tài khoản không dùng nữa. Xem chi tiết: %(link)s"
+        ) % {"n": MAX_LINKS_PER_DOSSIER, "link": lookup_url(dossier)}
+    return _("Từ nay ông/bà sẽ nhận tin về hồ sơ này qua Zalo. Xem chi tiết: %s") % lookup_url(dossier)
+
+
+MAX_LINKS_PER_DOSSIER = 3
+
+
+def find_verifier(text: str) -> str | None:
+    """The applicant's phone or ID-paper number in a chat message, normalised; None when there is none."""
+    for match in VERIFIER_RE.finditer(text or ""):
+        verifier = lookup.normalise_verifier(match.group(0))
+        if len(verifier) >= lookup.MIN_VERIFIER_LENGTH:
+            return verifier
+    return None
+
+
 def answer(user_id: str, text: str) -> Reply:
     command = _ward_command(text)
     if command is not None:
@@ -72,22 +97,26 @@ def answer(user_id: str, text: str) -> Reply:
         return Reply(
             _(
                 "Đã nhận câu hỏi của ông/bà; cán bộ sẽ trả lời trong giờ hành chính. Để tra cứu hồ sơ, gửi: "
-                "<mã hồ sơ> <4 số cuối điện thoại>."
+                "<mã hồ sơ> <số điện thoại hoặc số CCCD của người nộp>."
             ),
             is_question=True,
         )
     code = match.group(0).upper()
     rest = (text[: match.start()] + " " + text[match.end() :]).strip()
-    verifier = VERIFIER_RE.search(rest)
+    verifier = find_verifier(rest)
     if verifier is None:
         return Reply(
-            _("Vui lòng gửi mã hồ sơ kèm 4 số cuối số điện thoại (hoặc số CCCD) của người nộp, ví dụ: %s 3456") % code
+            _(
+                "Vui lòng gửi mã hồ sơ kèm đầy đủ số điện thoại hoặc số giấy tờ tùy thân (CCCD, CMND) của người "
+                "nộp, ví dụ: %s 0905123456"
+            )
+            % code
         )
     try:
-        status = lookup.status_by_code(code, verifier.group(1), f"zalo:{user_id}")
+        dossier = lookup.dossier_by_code(code, verifier, f"zalo:{user_id}")
     except lookup.Throttled as exc:
         return Reply(exc.message)
-    if status is None:
+    if dossier is None:
         return Reply(str(lookup.NOT_FOUND_MESSAGE))
-    dossier = Dossier.objects.select_related("procedure").get(code=status["code"])
+    status = lookup.status_by_token(dossier.lookup_token)
     return Reply(_status_text(status, dossier), dossier=dossier)

@@ -151,7 +151,7 @@ def test_a_replayed_event_is_stored_and_processed_once(zalo):
 @pytest.mark.django_db
 def test_the_bot_answers_code_and_verifier_and_links_the_dossier(zalo, reception, django_capture_on_commit_callbacks):
     dossier = receive(reception, name="Phạm Thị Hồng Nhung")
-    raw, signature = signed(text_event(f"tra cuu {dossier.code} 3456", user="u-4004", msg_id="m-ok"))
+    raw, signature = signed(text_event(f"tra cuu {dossier.code} 0905 123 456", user="u-4004", msg_id="m-ok"))
     post(raw, signature)
     zalo.interact("u-4004")
     with django_capture_on_commit_callbacks(execute=True):
@@ -168,7 +168,7 @@ def test_the_bot_refuses_a_wrong_verifier_without_revealing_anything(
 ):
     dossier = receive(reception)
     zalo.interact("u-5005")
-    for n, text in enumerate([f"{dossier.code} 0000", "000.00.01.H15-200101-9999 0000"]):
+    for n, text in enumerate([f"{dossier.code} 0905000000", "000.00.01.H15-200101-9999 0905000000"]):
         raw, signature = signed(text_event(text, user="u-5005", msg_id=f"m-{n}"))
         post(raw, signature)
     with django_capture_on_commit_callbacks(execute=True):
