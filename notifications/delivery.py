@@ -34,6 +34,7 @@ TEMPLATE_FIELDS = {
     Kind.RESULT_EARLY: "template_result_early",
     Kind.RESULT_READY: "template_result_ready",
     Kind.APOLOGY: "template_apology",
+    Kind.ZALO_LINK: "template_zalo_link",
 }
 
 
@@ -72,19 +73,25 @@ def _claim(pk):
 def _linked_follower(dossier):
     link = (
         DossierLink.objects.select_related("follower")
-        .filter(dossier=dossier, follower__is_following=True)
+        .filter(dossier=dossier, removed_at__isnull=True, follower__is_following=True)
         .order_by("-linked_at")
         .first()
     )
     if link is None:  # a citizen who wrote to the OA without following can still get CS replies
-        link = DossierLink.objects.select_related("follower").filter(dossier=dossier).order_by("-linked_at").first()
+        link = (
+            DossierLink.objects.select_related("follower")
+            .filter(dossier=dossier, removed_at__isnull=True)
+            .order_by("-linked_at")
+            .first()
+        )
     return link.follower if link else None
 
 
 def channels_for(row, account: ZaloAccount):
     """Channels to try, best first: CS (recent interaction), template by user id, ZNS by phone."""
     options = []
-    follower = _linked_follower(row.dossier)
+    # A new Zalo link is announced to the applicant's own phone only, never to a (possibly new) Zalo account.
+    follower = None if row.kind == Kind.ZALO_LINK else _linked_follower(row.dossier)
     template_id = getattr(account, TEMPLATE_FIELDS[row.kind], "")
     if follower is not None:
         window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)

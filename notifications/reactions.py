@@ -14,6 +14,7 @@ from django.utils import timezone
 from dossiers.events import dossier_event
 from dossiers.models import Grade
 from dossiers.printing import lookup_url
+from zalo.signals import dossier_link_created
 
 from . import texts
 from .models import Kind, Notification
@@ -78,3 +79,30 @@ def _enqueue(pk):
     from .tasks import send_notification
 
     send_notification.delay(pk)
+
+
+# --- a Zalo account linked to a dossier (issue 9.1): told to the applicant's own phone -----------
+
+
+@receiver(dossier_link_created, dispatch_uid="notifications.zalo_link")
+def announce_zalo_link(sender, link, **kwargs):
+    """Written in the linking transaction: no link without its announcement. Delivery uses ZNS to the phone only."""
+    from django.db import connection
+
+    dossier, follower = link.dossier, link.follower
+    account = f"(…{follower.user_id[-4:]})"
+    if follower.display_name:
+        account = f"“{follower.display_name[:60]}” {account}"
+    text = texts.render(
+        Kind.ZALO_LINK, code=dossier.code, procedure=dossier.procedure.name, link=lookup_url(dossier), account=account
+    )
+    notification = Notification.objects.create(
+        dossier=dossier,
+        kind=Kind.ZALO_LINK,
+        text=text,
+        tracking_id=f"{connection.schema_name}-zl-{link.pk}"[:48],
+        deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification

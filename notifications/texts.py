@@ -15,6 +15,10 @@ DEFAULTS = {
     Kind.APOLOGY: _(
         "Xin lỗi ông/bà: hồ sơ {code} chưa thể trả đúng hẹn vì {reason}. Ngày hẹn trả mới: {date}. Tra cứu: {link}"
     ),
+    Kind.ZALO_LINK: _(
+        "Tài khoản Zalo {account} vừa đăng ký nhận tin về hồ sơ {code}. Nếu không phải ông/bà, vui lòng báo "
+        "bộ phận một cửa để gỡ tài khoản này. Tra cứu: {link}"
+    ),
 }
 
 

@@ -38,7 +38,8 @@ RECEPTION = Role(
     + VIEW_CATALOGUE
     + WORK_ON_DOSSIERS
     + ("dossiers.add_dossier", "dossiers.receive_dossier", "dossiers.return_result", "dossiers.view_all_dossiers")
-    + ("notifications.view_notification", "zalo.view_citizenquestion", "zalo.change_citizenquestion"),
+    + ("notifications.view_notification", "zalo.view_citizenquestion", "zalo.change_citizenquestion")
+    + ("zalo.view_dossierlink", "zalo.change_dossierlink"),
 )
 SPECIALIST = Role(
     "specialist",
@@ -91,6 +92,8 @@ PROVINCE_ADMIN = Role(
         "zalo.view_citizenquestion",
         "zalo.change_citizenquestion",
         "zalo.view_inboundevent",
+        "zalo.view_dossierlink",
+        "zalo.change_dossierlink",
         "notifications.view_notification",
         "notifications.view_messagetext",
         "notifications.add_messagetext",

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from . import accounts
-from .models import CitizenQuestion, Follower, InboundEvent, ZaloAccount
+from .models import CitizenQuestion, DossierLink, Follower, InboundEvent, ZaloAccount
 
 SECRET_FIELDS = ("app_secret", "oa_secret_key", "access_token", "refresh_token")
 
@@ -26,6 +27,7 @@ class ZaloAccountForm(forms.ModelForm):
             "template_result_early",
             "template_result_ready",
             "template_apology",
+            "template_zalo_link",
             "is_active",
         )
         widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
@@ -51,16 +53,31 @@ class ZaloAccountForm(forms.ModelForm):
 @admin.register(ZaloAccount)
 class ZaloAccountAdmin(admin.ModelAdmin):
     form = ZaloAccountForm
-    list_display = ("__str__", "oa_id", "is_active", "access_token_expires_at", "refreshed_at", "refresh_error")
-    readonly_fields = ("access_token_expires_at", "refreshed_at", "refresh_failed_at", "refresh_error")
+    list_display = ("__str__", "oa_id", "is_active", "connection_state", "access_token_expires_at", "refresh_error")
+    readonly_fields = (
+        "connection_state",
+        "access_token_expires_at",
+        "refreshed_at",
+        "refresh_failed_at",
+        "refresh_error",
+    )
     actions = ["refresh_now"]
+
+    @admin.display(description=_("kết nối"))
+    def connection_state(self, account):
+        """Connected / broken (the last refresh failed: see its error) / not connected yet."""
+        if account.refresh_error:
+            return _("Bị lỗi, cần kết nối lại")
+        if account.access_token:
+            return _("Đã kết nối")
+        return _("Chưa kết nối")
 
     @admin.action(description=_("Làm mới access token ngay"))
     def refresh_now(self, request, queryset):
         try:
-            accounts.access_token(stale_token="")
-        except Exception as exc:  # noqa: BLE001 - shown to the admin
-            messages.error(request, _("Không làm mới được: %s") % exc.__class__.__name__)
+            accounts.refresh(force=True)
+        except Exception as exc:  # noqa: BLE001 - shown to the admin (and recorded on the OA)
+            messages.error(request, _("Không làm mới được: %s") % accounts.describe_failure(exc))
         else:
             messages.success(request, _("Đã làm mới access token."))
 
@@ -120,3 +137,81 @@ class InboundEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class LiveFilter(admin.SimpleListFilter):
+    title = _("tình trạng")
+    parameter_name = "live"
+
+    def lookups(self, request, model_admin):
+        return (("1", _("Đang nhận tin")), ("0", _("Đã gỡ")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "0":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
+@admin.register(DossierLink)
+class DossierLinkAdmin(admin.ModelAdmin):
+    """Zalo accounts that receive news of a dossier; officers remove the ones the applicant does not know.
+
+    Search by dossier code (the dossier page links here with ?q=<code>). Removing is an action that
+    keeps the row (who, when) and writes the admin log; no message about the dossier reaches the
+    account afterwards.
+    """
+
+    list_display = ("dossier", "follower_name", "follower_user_id", "linked_at", "live", "removed_at", "removed_by")
+    list_filter = (LiveFilter,)
+    search_fields = ("dossier__code", "follower__user_id", "follower__display_name")
+    list_select_related = ("dossier", "follower", "removed_by__user")
+    readonly_fields = ("dossier", "follower", "linked_at", "removed_at", "removed_by")
+    actions = ["remove_links"]
+
+    @admin.display(description=_("tên Zalo"))
+    def follower_name(self, link):
+        return link.follower.display_name or "—"
+
+    @admin.display(description=_("Zalo user id"))
+    def follower_user_id(self, link):
+        return link.follower.user_id
+
+    @admin.display(description=_("đang nhận tin"), boolean=True)
+    def live(self, link):
+        return link.is_live
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a link is removed by the action below, never deleted: the row is the audit
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            actions.pop("remove_links", None)
+        return actions
+
+    @admin.action(description=_("Gỡ liên kết: ngừng gửi tin về hồ sơ đến tài khoản Zalo này"))
+    def remove_links(self, request, queryset):
+        from .inbox import unlink
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        officer = getattr(request.user, "officer", None)
+        removed = 0
+        for link in queryset.select_related("dossier", "follower"):
+            if unlink(link, officer):
+                removed += 1
+                self.log_change(
+                    request,
+                    link,
+                    _("Gỡ liên kết Zalo %(user)s khỏi hồ sơ %(code)s")
+                    % {
+                        "user": link.follower.user_id,
+                        "code": link.dossier.code,
+                    },
+                )
+        messages.success(request, _("Đã gỡ %(n)d liên kết.") % {"n": removed})

@@ -62,7 +62,6 @@ def _status_text(status: dict, dossier: Dossier) -> str:
         )
     if status.get("appointment_date"):
         lines.append(_("Ngày hẹn trả: %s.") % status["appointment_date"])
-    lines.append(_("Từ nay ông/bà sẽ nhận tin về hồ sơ này qua Zalo. Xem chi tiết: %s") % lookup_url(dossier))
     return "\n".join(lines)
 
 

@@ -3,13 +3,14 @@
 import logging
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications import delivery
 
 from . import accounts, bot
 from .models import CitizenQuestion, DossierLink, Follower, FollowerWard, InboundEvent
+from .signals import dossier_link_created
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def on_text(payload):
     follower = _follower(user_id, when)
     reply = bot.answer(user_id, text)
     if reply.dossier is not None:
-        link_dossier(reply.dossier, follower)
+        outcome = link_dossier(reply.dossier, follower)
+        reply.text = f"{reply.text}\n{bot.link_text(outcome, reply.dossier)}"
     if reply.ward is not None:
         FollowerWard.objects.get_or_create(
             follower=follower,
@@ -79,12 +81,56 @@ def on_text(payload):
             follower=follower, text=text, msg_id=(payload.get("message") or {}).get("msg_id", ""), received_at=when
         )
     transaction.on_commit(lambda: send_reply(user_id, reply.text))
-    return "question" if reply.is_question else ("linked" if reply.dossier else "answered")
+    if reply.is_question:
+        return "question"
+    if reply.dossier is None:
+        return "answered"
+    return "link_refused" if outcome == LINK_FULL else "linked"
 
 
-def link_dossier(dossier, follower):
-    """Future messages about this dossier go to this Zalo user; its ward joins their warnings."""
-    DossierLink.objects.get_or_create(dossier=dossier, follower=follower)
+LINKED, ALREADY_LINKED, LINK_FULL = "linked", "already", "full"
+
+
+def link_dossier(dossier, follower) -> str:
+    """Future messages about this dossier go to this Zalo user (at most 3 accounts); its ward joins their warnings.
+
+    Links of one dossier are serialised by a transaction-scoped advisory lock, so two chats at the
+    same moment cannot make a fourth. A new link is announced to the applicant's phone (outbox).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LINK_LOCK_CLASS, dossier.pk])
+        live = DossierLink.objects.filter(dossier=dossier, removed_at__isnull=True)
+        if live.filter(follower=follower).exists():
+            return ALREADY_LINKED
+        if live.count() >= bot.MAX_LINKS_PER_DOSSIER:
+            return LINK_FULL
+        link = DossierLink.objects.create(dossier=dossier, follower=follower)
+        dossier_link_created.send(sender=DossierLink, link=link)
+    _follow_ward(dossier, follower)
+    return LINKED
+
+
+LINK_LOCK_CLASS = 0x5A4C  # "ZL": advisory lock namespace of dossier links
+
+
+def unlink(link, officer) -> bool:
+    """An officer removes a link: nothing more about the dossier goes to that Zalo account. False if already gone."""
+    removed = DossierLink.objects.filter(pk=link.pk, removed_at__isnull=True).update(
+        removed_at=timezone.now(), removed_by=officer
+    )
+    if not removed:
+        return False
+    dossier, follower = link.dossier, link.follower
+    ward = dossier.applicant_ward_code
+    still_there = DossierLink.objects.filter(
+        follower=follower, removed_at__isnull=True, dossier__applicant_ward_code=ward
+    ).exists()
+    if ward and not still_there:
+        FollowerWard.objects.filter(follower=follower, ward_code=ward, source=FollowerWard.Source.DOSSIER).delete()
+    return True
+
+
+def _follow_ward(dossier, follower):
     if dossier.applicant_ward_code:
         from .wards import ward_name
 

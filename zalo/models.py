@@ -27,6 +27,12 @@ class ZaloAccount(models.Model):
     template_result_ready = models.CharField(_("mẫu: có kết quả"), max_length=64, blank=True)
     template_apology = models.CharField(_("mẫu: xin lỗi, hẹn lại"), max_length=64, blank=True)
     template_broadcast = models.CharField(_("mẫu: tin cảnh báo, thông báo"), max_length=64, blank=True)
+    template_zalo_link = models.CharField(
+        _("mẫu: báo có tài khoản Zalo đăng ký nhận tin hồ sơ"),
+        max_length=64,
+        blank=True,
+        help_text=_("Gửi bằng ZNS đến số điện thoại của người nộp."),
+    )
     is_active = models.BooleanField(_("đang dùng"), default=True)
 
     class Meta:
@@ -60,17 +66,41 @@ class Follower(models.Model):
 
 
 class DossierLink(models.Model):
-    """A citizen proved (code + verifier in chat) that a dossier is theirs: notify them on Zalo."""
+    """A Zalo account that proved (code + the applicant's full phone or ID number in chat) it may follow a dossier.
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="zalo_links")
-    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="dossier_links")
+    At most `zalo.bot.MAX_LINKS_PER_DOSSIER` live links per dossier; each new one is announced to the
+    applicant's phone. An officer removes a link (kept, with who removed it and when): no message
+    about the dossier goes to that account afterwards.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="zalo_links", verbose_name=_("hồ sơ"))
+    follower = models.ForeignKey(
+        Follower, on_delete=models.CASCADE, related_name="dossier_links", verbose_name=_("tài khoản Zalo")
+    )
     linked_at = models.DateTimeField(_("liên kết lúc"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("gỡ lúc"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("người gỡ")
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["dossier", "follower"], name="zalo_dossier_link_unique")]
+        verbose_name = _("tài khoản Zalo nhận tin hồ sơ")
+        verbose_name_plural = _("tài khoản Zalo nhận tin hồ sơ")
+        ordering = ["-linked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "follower"],
+                condition=models.Q(removed_at__isnull=True),
+                name="zalo_dossier_live_link_unique",
+            )
+        ]
 
     def __str__(self):
         return f"{self.dossier} ↔ {self.follower}"
+
+    @property
+    def is_live(self):
+        return self.removed_at is None
 
 
 class InboundEvent(models.Model):
