@@ -180,7 +180,7 @@ def test_limit_cannot_dump_the_province(reception):
 def test_deeply_nested_json_is_a_400_not_a_500(reception):
     dossier = receive(reception)
     client = token_client(reception)
-    for depth in (17, 1000, 30_000):  # 30,000 deep still fits in the 64 KB body limit
+    for depth in (1000, 30_000, 17):  # 30,000 deep still fits in the 64 KB body limit; 17 is one too many
         bomb = "[" * depth + "]" * depth
         nested_version = '{"version": ' + "[" * depth + "1" + "]" * depth + "}"
         for url, body in (
