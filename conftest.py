@@ -148,3 +148,60 @@ def zalo(fake_zalo, settings, in_danang):
     assert connection.schema_name == "danang"
     yield fake_zalo.fake
     accounts._client.cache_clear()
+
+
+# --- Logging in through the second factor (issue 9.5) -----------------------------------------
+# Province admins, leaders and the national admin cannot use the admin with `force_login`: their
+# session must be verified by a TOTP code (offices.middleware.SecondFactorMiddleware). Tests log
+# them in through the real login view with a real code instead.
+
+
+def totp_code(device):
+    """The 6-digit code an authenticator app shows for `device` (a django-otp TOTPDevice) now.
+
+    If this time step's code was already used (django-otp refuses a step at or before the device's
+    `last_t`, so the same user logging in twice in 30 s), the next step's code, which the device
+    accepts within its tolerance of one step; beyond that, waits for the clock to reach it.
+    """
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    while device.last_t + 1 > totp.t() + device.tolerance:  # the next unused step is not accepted yet
+        time.sleep(0.2)
+        totp.time = time.time()
+    step = max(totp.t(), device.last_t + 1)
+    totp.time = device.t0 + step * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def otp_login(client, user, password=None, host=None):
+    """Log `user` in on `client` through the real admin login view: username, password, TOTP code.
+
+    Call it inside the user's schema (e.g. under the `in_danang` fixture, or `tenant_context`); the
+    host defaults to that province's domain (or `localhost` for the national admin). A user without
+    an authenticator gets a confirmed one first (as if enrolled). `password` defaults to the test
+    factories' password. Asserts the login succeeded and returns the confirmed device.
+    """
+    from django.db import connection
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from offices.tests.factories import PASSWORD
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    if host is None:
+        tenant = getattr(connection, "tenant", None)
+        domain = tenant.get_primary_domain() if tenant is not None and tenant.schema_name != "public" else None
+        host = domain.domain if domain else "localhost"
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.get_username(), "password": password or PASSWORD, "otp_token": totp_code(device)},
+        HTTP_HOST=host,
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return device

@@ -4,6 +4,7 @@ Every value a deployment changes comes from an environment variable; see README 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,11 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Officer logins (both lists: the national admin logs in on the public schema, officers in
+    # their province's): lockouts and TOTP devices live where the user table they refer to is.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -61,6 +67,9 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "egov.apps.AdminConfig",  # django.contrib.admin with strict changelist lookups
     "rest_framework.authtoken",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "offices",
     "dossiers",
     "zalo",
@@ -90,8 +99,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "offices.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -178,6 +191,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out username or address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Brute force on every admin login (per province schema, and the national one): after
+# LOGIN_FAILURE_LIMIT failures a username, and separately a client address, is locked for
+# LOGIN_LOCKOUT_MINUTES. A wrong second-factor code counts as a failure too.
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "offices.views.lockout"  # a Vietnamese page, status 429
+# The same client address as the citizen lookup's rate limits (trusted proxies, see CLIENT_IP_*).
+AXES_CLIENT_IP_CALLABLE = "offices.security.client_ip"
+AXES_VERBOSE = False
+# Officer sessions end after OFFICER_IDLE_HOURS without a request (the expiry slides on each one).
+SESSION_COOKIE_AGE = int(float(env("OFFICER_IDLE_HOURS", "8")) * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+# TOTP (django-otp): issuer shown in the authenticator app; a throttle after each wrong code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Một Cửa")
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]

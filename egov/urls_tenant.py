@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from broadcasts import views as broadcast_views
 from dossiers import views_public
+from offices import views as offices_views
 from provinces import views
 from zalo import webhook as zalo_webhook
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", views.province_home, name="province-home"),
     path("tra-cuu/", views_public.lookup_form, name="lookup"),
     path("tra-cuu/<str:token>/", views_public.status_page, name="lookup-status"),
+    path("admin/xac-thuc-hai-buoc/", offices_views.two_factor, name="two-factor"),
     path("admin/", admin.site.urls),
     path("api/", include("egov.urls_api")),
     path("zalo/webhook/", zalo_webhook.webhook, name="zalo-webhook"),

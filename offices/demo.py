@@ -1,9 +1,11 @@
 """Demo departments and officers for one province (called by `seed_demo` inside its schema)."""
 
 from django.conf import settings
+from django.db import connection
 
 from provinces.demo import DEMO_DEPARTMENTS, DEMO_OFFICERS, DEMO_PEOPLE, DEMO_WARDS
 
+from .security import ensure_demo_device
 from .services import ensure_department, ensure_officer
 
 
@@ -25,5 +27,6 @@ def seed(province):
             phone=phone,
             password=settings.DEMO_PASSWORD,
         )
-        logins.append((username, officer.full_name, role))
+        device = ensure_demo_device(officer.user, connection.schema_name)
+        logins.append((username, officer.full_name, role, device))
     return logins

@@ -71,3 +71,109 @@ class Officer(models.Model):
         from .roles import roles_of
 
         return roles_of(self.user)
+
+
+class AccountAction(models.TextChoices):
+    PASSWORD_RESET = "password_reset", _("Đặt lại mật khẩu")
+    ROLES_CHANGED = "roles_changed", _("Đổi vai trò")
+    ADMIN_ROLE_GRANTED = "admin_role_granted", _("Cấp vai trò quản trị tỉnh")
+    REQUESTED = "requested", _("Đề nghị (chờ quản trị khác duyệt)")
+    REJECTED = "rejected", _("Từ chối đề nghị")
+    SECOND_FACTOR_ENROLLED = "otp_enrolled", _("Đăng ký xác thực hai bước")
+    SECOND_FACTOR_RESET = "otp_reset", _("Gỡ thiết bị xác thực hai bước")
+
+
+class AccountAudit(models.Model):
+    """Append-only record of every change to an officer's password, roles or second factor.
+
+    `actor_name` and `approver_name` are kept as text as well: the national admin lives in the public
+    schema and has no row in this province's user table.
+    """
+
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("thao tác"), max_length=32, choices=AccountAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người thực hiện"),
+    )
+    actor_name = models.CharField(_("người thực hiện (tên)"), max_length=200)
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tài khoản bị tác động"),
+    )
+    target_name = models.CharField(_("tài khoản bị tác động (tên)"), max_length=200)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người duyệt"),
+    )
+    approver_name = models.CharField(_("người duyệt (tên)"), max_length=200, blank=True)
+    detail = models.CharField(_("chi tiết"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("nhật ký tài khoản")
+        verbose_name_plural = _("nhật ký tài khoản")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.target_name}"
+
+
+class AccountRequest(models.Model):
+    """A sensitive account change that one province admin asks for and a second one approves."""
+
+    class Kind(models.TextChoices):
+        GRANT_PROVINCE_ADMIN = "grant_province_admin", _("Cấp vai trò quản trị tỉnh")
+        RESET_ADMIN_PASSWORD = "reset_admin_password", _("Đặt lại mật khẩu của quản trị tỉnh")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Chờ duyệt")
+        APPROVED = "approved", _("Đã duyệt")
+        REJECTED = "rejected", _("Đã từ chối")
+
+    kind = models.CharField(_("loại"), max_length=32, choices=Kind.choices)
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("tài khoản")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người đề nghị")
+    )
+    reason = models.CharField(_("lý do"), max_length=300)
+    created_at = models.DateTimeField(_("thời điểm đề nghị"), auto_now_add=True)
+    state = models.CharField(_("trạng thái"), max_length=16, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người duyệt"),
+    )
+    decided_by_name = models.CharField(_("người duyệt (tên)"), max_length=200, blank=True)
+    decided_at = models.DateTimeField(_("thời điểm duyệt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("đề nghị về tài khoản")
+        verbose_name_plural = _("đề nghị về tài khoản")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target"],
+                condition=models.Q(state="pending"),
+                name="one_pending_account_request_per_kind_and_target",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.target.get_username()}"

@@ -72,6 +72,8 @@ PROVINCE_ADMIN = Role(
         "offices.add_officer",
         "offices.change_officer",
         "offices.delete_officer",
+        "offices.view_accountaudit",
+        "offices.view_accountrequest",
         "dossiers.view_dossier",
         "dossiers.view_all_dossiers",
         "dossiers.view_procedure",

@@ -1,10 +1,14 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
 from egov.admin_sites import national_admin_site
+from offices.forms import OfficerLoginForm
 
 from .models import Domain, Province
 
@@ -16,7 +20,7 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Province, site=national_admin_site)
 class ProvinceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "agency_code", "admin_code", "primary_domain", "created_at")
+    list_display = ("name", "slug", "agency_code", "admin_code", "primary_domain", "created_at", "accounts_link")
     search_fields = ("name", "slug", "agency_code")
     readonly_fields = ("schema_name", "created_at")
     inlines = [DomainInline]
@@ -44,6 +48,32 @@ class ProvinceAdmin(admin.ModelAdmin):
         # Dropping a province's schema destroys its records; it is an operator's decision.
         return False
 
+    @admin.display(description=_("tài khoản quản trị"))
+    def accounts_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("national_admin:provinces_province_accounts", args=[obj.pk]), _("quản lý")
+        )
+
+    def get_urls(self):
+        # Granting the province-admin role and resetting a province admin's password (offices.national).
+        return [
+            path(
+                "<int:pk>/tai-khoan/",
+                self.admin_site.admin_view(self.accounts_view),
+                name="provinces_province_accounts",
+            ),
+        ] + super().get_urls()
+
+    def accounts_view(self, request, pk):
+        from offices.national import province_accounts
+
+        province = self.get_object(request, str(pk))
+        if province is None:
+            raise Http404
+        return province_accounts(request, province, self.admin_site)
+
 
 national_admin_site.register(User, UserAdmin)
+# The national admin logs in with password and TOTP code, like the provinces' admins.
+national_admin_site.login_form = OfficerLoginForm
 national_admin_site.register(Group, GroupAdmin)

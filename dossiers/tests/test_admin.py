@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from conftest import otp_login
 from dossiers.models import Dossier, DossierEvent, Status
 from dossiers.tests.factories import ProcedureFactory, receive
 
@@ -16,7 +17,7 @@ HOST = {"HTTP_HOST": "danang.localhost"}
 
 def client_for(officer):
     client = Client()
-    client.force_login(officer.user)  # inside Đà Nẵng's schema (the in_danang fixture)
+    otp_login(client, officer.user)  # password + TOTP code, inside Đà Nẵng's schema (in_danang)
     return client
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from conftest import otp_login
 from offices.phones import normalize_phone, phone_for_zalo
 from offices.roles import ROLES
 from offices.tests.factories import OfficerFactory
@@ -23,8 +24,8 @@ def test_every_province_has_the_role_groups_with_their_permissions(danang, camau
 def test_province_admin_manages_accounts_but_a_reception_officer_cannot(danang):
     admin_client, reception_client = Client(), Client()
     with tenant_context(danang):  # sessions live in the province's schema
-        admin_client.force_login(OfficerFactory(role="province_admin").user)
-        reception_client.force_login(OfficerFactory(role="reception").user)
+        otp_login(admin_client, OfficerFactory(role="province_admin").user)
+        otp_login(reception_client, OfficerFactory(role="reception").user)
     host = {"HTTP_HOST": "danang.localhost"}
     assert admin_client.get("/admin/auth/user/", **host).status_code == 200
     assert admin_client.get("/admin/auth/user/add/", **host).status_code == 200
@@ -33,14 +34,15 @@ def test_province_admin_manages_accounts_but_a_reception_officer_cannot(danang):
     assert reception_client.get("/admin/offices/department/add/", **host).status_code == 403
 
 
-def test_province_admin_cannot_grant_superuser(danang):
+def test_province_admin_cannot_grant_superuser_or_edit_groups_directly(danang):
     client = Client()
     with tenant_context(danang):
-        client.force_login(OfficerFactory(role="province_admin").user)
+        otp_login(client, OfficerFactory(role="province_admin").user)
         other = OfficerFactory(role="specialist")
     html = client.get(f"/admin/auth/user/{other.user.pk}/change/", HTTP_HOST="danang.localhost").content.decode()
-    assert 'name="groups"' in html
+    assert 'name="groups"' not in html and 'name="user_permissions"' not in html  # roles: the audited page
     assert 'name="is_superuser"' not in html
+    assert f"/admin/auth/user/{other.user.pk}/vai-tro/" in html
 
 
 @pytest.mark.parametrize(

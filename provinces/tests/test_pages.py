@@ -23,10 +23,23 @@ def test_unknown_domain_is_not_found(client):
     assert client.get("/", HTTP_HOST="nowhere.localhost").status_code == 404
 
 
-def test_national_admin_manages_provinces(admin_client, danang):
-    response = admin_client.get("/admin/provinces/province/", HTTP_HOST="localhost")
+def test_national_admin_manages_provinces(danang):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from conftest import otp_login
+    from offices.tests.factories import PASSWORD
+
+    national = User.objects.create_superuser("quocgia.test", password=PASSWORD)
+    client = Client()
+    assert client.post("/admin/login/", {"username": "quocgia.test", "password": PASSWORD}, HTTP_HOST="localhost")
+    assert client.get("/admin/provinces/province/", HTTP_HOST="localhost").status_code == 302  # enrol first
+    client = Client()
+    otp_login(client, national, host="localhost")  # password + TOTP code
+    response = client.get("/admin/provinces/province/", HTTP_HOST="localhost")
     assert response.status_code == 200
     assert "Thành phố Đà Nẵng" in response.content.decode()
+    assert f"/admin/provinces/province/{danang.pk}/tai-khoan/" in response.content.decode()
 
 
 def test_national_admin_is_not_served_on_a_province_domain(admin_client, danang):

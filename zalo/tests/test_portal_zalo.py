@@ -193,10 +193,11 @@ def test_other_text_goes_to_the_officers_inbox(zalo):
 
 @pytest.mark.django_db
 def test_secrets_are_write_only_in_admin(zalo, in_danang):
+    from conftest import otp_login
     from offices.tests.factories import OfficerFactory
 
     admin_client = Client()
-    admin_client.force_login(OfficerFactory(role="province_admin").user)
+    otp_login(admin_client, OfficerFactory(role="province_admin").user)  # password + TOTP code
     account = ZaloAccount.objects.get()
     account.access_token = "live-access-token-value"
     account.save()

@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from offices.roles import ROLES_BY_KEY
+from offices.security import base32_secret, ensure_demo_device
 from provinces.demo import DEMO_PROVINCES, NATIONAL_SUPERUSER
 from provinces.services import create_province, ensure_public_tenant, province_url
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
             ensure_public_tenant()
             if not User.objects.filter(username=NATIONAL_SUPERUSER).exists():
                 User.objects.create_superuser(NATIONAL_SUPERUSER, email="", password=password)
+            national_device = ensure_demo_device(
+                User.objects.get(username=NATIONAL_SUPERUSER), get_public_schema_name()
+            )
 
         rows = []
         for spec in DEMO_PROVINCES:
@@ -58,9 +62,19 @@ class Command(BaseCommand):
             self.style.SUCCESS("Trang chung: ")
             + f"{settings.SITE_SCHEME}://{settings.PUBLIC_DOMAIN}:{settings.SITE_PORT}/"
         )
-        self.stdout.write(f"  quản trị quốc gia: {NATIONAL_SUPERUSER} / {password}")
+        self.stdout.write(
+            f"  quản trị quốc gia: {NATIONAL_SUPERUSER} / {password}   khoá TOTP {base32_secret(national_device)}"
+        )
         for province, logins in rows:
             self.stdout.write(self.style.SUCCESS(f"{province.name}: ") + province_url(province, "/admin/"))
-            for username, full_name, role in logins:
-                self.stdout.write(f"  {username:<14} {ROLES_BY_KEY[role].group_name:<18} {full_name}")
+            for username, full_name, role, device in logins:
+                self.stdout.write(
+                    f"  {username:<14} {ROLES_BY_KEY[role].group_name:<18} {full_name:<18} "
+                    f"khoá TOTP {base32_secret(device)}"
+                )
         self.stdout.write(f"Mật khẩu của mọi tài khoản mẫu: {password}  (đặt DEMO_PASSWORD để đổi)")
+        self.stdout.write(
+            "Xác thực hai bước: thêm khoá TOTP vào ứng dụng xác thực, hoặc lấy mã hiện tại bằng\n"
+            "  oathtool --totp -b KHOÁ      hoặc   python manage.py totp_code quantri --province danang\n"
+            "  (quản trị quốc gia: python manage.py totp_code admin)"
+        )
