@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from conftest import totp_code
+from conftest import authenticator_code
 from egov.testing import live_stack
 from offices.tests.factories import PASSWORD, OfficerFactory
 from zalo.tests.support import APP
@@ -58,12 +58,8 @@ def browser_page():
 
 def current_code(stack, blocker, username):
     """What the admin's authenticator app shows now (read from the live province's database)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    with blocker.unblock(), tenant_context(stack.province):
-        code = totp_code(TOTPDevice.objects.get(user__username=username))
-    connection.set_schema_to_public()
-    return code
+    with blocker.unblock():  # read in a worker thread: Playwright's event loop runs in this one
+        return authenticator_code(stack.province, username)
 
 
 def login(page, stack, blocker, username):
