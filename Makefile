@@ -29,6 +29,7 @@ run: seed
 	@mkdir -p var
 	@echo ""
 	@echo "Một Cửa is starting: web on http://localhost:8000/ (provinces on http://<slug>.localhost:8000/), Ctrl-C stops everything."
+	@echo "Logins and their TOTP keys are listed above; a current code: .venv/bin/python manage.py totp_code quantri --province danang"
 	$(BIN)/honcho -f Procfile.dev start
 
 test: services

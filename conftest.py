@@ -205,3 +205,26 @@ def otp_login(client, user, password=None, host=None):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return device
+
+
+def authenticator_code(province, username):
+    """`totp_code` of `username`'s confirmed device in `province`, read in a worker thread.
+
+    For browser tests: Playwright's sync API runs an event loop in the test's thread, where Django
+    refuses ORM calls (SynchronousOnlyOperation). Wrap the call in `django_db_blocker.unblock()`
+    when the test has no database access of its own.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read():
+        from django.db import connection as thread_connection
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        try:
+            with tenant_context(province):
+                return totp_code(TOTPDevice.objects.get(user__username=username, confirmed=True))
+        finally:
+            thread_connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(read).result()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from conftest import authenticator_code
 from egov.testing import free_port
 from provinces.services import ProvinceSpec, create_province
 
@@ -195,6 +196,8 @@ def test_reception_officer_receives_prints_hands_over_and_requests_a_supplement(
         shot(page, "01-login")
         page.fill("#id_username", "motcua")
         page.fill("#id_password", settings.DEMO_PASSWORD)
+        # The second factor: what motcua's authenticator shows now (seed_demo gives each demo account one).
+        page.fill("#id_otp_token", authenticator_code(trial_province, "motcua"))
         page.click("input[type=submit]")
         expect(page).to_have_url(f"{live_url}/admin/")
 
