@@ -29,11 +29,17 @@ def _officer(request):
     return getattr(request.user, "officer", None)
 
 
+def _seen(form):
+    """The version a change form was read at; a form without one counts as stale ("")."""
+    seen = form.cleaned_data.get("seen_version")
+    return "" if seen is None else seen
+
+
 class BroadcastForm(forms.ModelForm):
     wards = forms.MultipleChoiceField(label=_("Phường, xã nhận tin"), required=False, choices=())
     link = forms.URLField(label=_("Đường dẫn"), required=False, assume_scheme="https")
     # The version of the broadcast this form was read at (optimistic locking).
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(label=_("phiên bản"), widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Broadcast
@@ -201,7 +207,7 @@ class BroadcastAdmin(admin.ModelAdmin):
         data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
         try:
             if change:
-                saved = services.edit(obj.pk, officer, expected_version=form.cleaned_data.get("seen_version"), **data)
+                saved = services.edit(obj.pk, officer, expected_version=_seen(form), **data)
             else:
                 saved = services.create(officer, **data)
         except services.BroadcastError as exc:
@@ -304,7 +310,7 @@ class BroadcastAdmin(admin.ModelAdmin):
 
 
 class BroadcastSettingsForm(forms.ModelForm):
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(label=_("phiên bản"), widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = BroadcastSettings
@@ -375,7 +381,7 @@ class BroadcastSettingsAdmin(admin.ModelAdmin):
             saved = services.update_settings(
                 _officer(request),
                 rate_per_minute=form.cleaned_data["rate_per_minute"],
-                expected_version=form.cleaned_data.get("seen_version") if change else None,
+                expected_version=_seen(form) if change else None,
             )
         except services.BroadcastError as exc:
             request._broadcast_error = exc.message
