@@ -116,3 +116,12 @@ def test_only_officers_with_the_permission_can_remove_links(
     assert response.status_code == 403
     link.refresh_from_db()
     assert link.removed_at is None
+
+
+def test_the_dossier_page_shows_its_zalo_accounts(zalo, reception, django_capture_on_commit_callbacks):
+    dossier = receive(reception)
+    chat(zalo, "u-seen-1", f"{dossier.code} {RIGHT}", django_capture_on_commit_callbacks)
+    officer = Client()
+    officer.force_login(reception.user)
+    html = officer.get(f"/admin/dossiers/dossier/{dossier.pk}/change/", **HOST).content.decode()
+    assert "u-seen-1" in html and f"/admin/zalo/dossierlink/?q={dossier.code}" in html
