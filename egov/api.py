@@ -151,6 +151,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         for parameter in parameters:
             low, high = bounds[parameter["name"]]
             parameter["schema"] = {**parameter["schema"], "minimum": low, "maximum": high}
+            parameter["description"] = f"{parameter['description']} {low}–{high}; outside it: 400 (invalid_page)."
         return parameters
 
 
