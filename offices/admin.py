@@ -84,6 +84,13 @@ class ProvinceUserAdmin(UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(is_superuser=False)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Another province admin's account is changed only through requests a second admin approves
+        # (or by the national admin): one admin cannot deactivate or rename a peer alone.
+        if obj is not None and obj.pk != request.user.pk and services.is_province_admin(obj):
+            return (*self.readonly_fields, "username", "first_name", "last_name", "email", "is_active", "is_staff")
+        return self.readonly_fields
+
     @admin.display(description=_("vai trò"))
     def role_names(self, obj):
         names = ", ".join(str(role.label) for role in roles_of(obj)) or "—"

@@ -239,8 +239,14 @@ def test_province_admin_cannot_reset_another_admins_password_alone(admins):
     assert response.status_code == 302
     with pytest.raises(PermissionDenied):
         services.reset_password(a, b, "Mat-khau-moi-2026")
+    # Nor can A switch B off through the user form.
+    client.post(
+        f"/admin/auth/user/{b.pk}/change/",
+        {"username": "bi-doi-ten", "is_staff": "on", "officer-TOTAL_FORMS": "0", "officer-INITIAL_FORMS": "0"},
+        HTTP_HOST=HOST,
+    )
     b.refresh_from_db()
-    assert b.check_password(PASSWORD)
+    assert b.check_password(PASSWORD) and b.is_active and b.username == "quantri.b"
     pending = AccountRequest.objects.get()
     assert (pending.kind, pending.requested_by, pending.state) == ("reset_admin_password", a, "pending")
     with pytest.raises(PermissionDenied):  # nor can the target approve a reset of their own password
@@ -291,6 +297,8 @@ def test_national_admin_resets_a_province_admins_password_directly(admins, danan
         HTTP_HOST="localhost",
     )  # fmt: skip
     assert response.status_code == 302
+    page = client.get(f"/admin/provinces/province/{danang.pk}/tai-khoan/", HTTP_HOST="localhost").content.decode()
+    assert "quantri.a" in page and "Đặt lại mật khẩu" in page
     from django_tenants.utils import tenant_context
 
     with tenant_context(danang):
@@ -298,3 +306,26 @@ def test_national_admin_resets_a_province_admins_password_directly(admins, danan
         assert target.check_password("Mat-khau-moi-2026")
         audit = AccountAudit.objects.get(action=AccountAction.PASSWORD_RESET)
         assert audit.actor is None and "quocgia.test" in audit.actor_name
+
+
+def test_account_pages_render_for_the_province_admin(admins, specialist):
+    a, b = (officer.user for officer in admins)
+    client = Client()
+    otp_login(client, a, host=HOST)
+    services.request_change(a, AccountRequest.Kind.RESET_ADMIN_PASSWORD, b, "Quên mật khẩu")
+    pending = AccountRequest.objects.get()
+    pages = {
+        f"/admin/auth/user/{specialist.user.pk}/change/": "đổi vai trò",
+        f"/admin/auth/user/{specialist.user.pk}/vai-tro/": "Quản trị tỉnh",
+        f"/admin/auth/user/{specialist.user.pk}/password/": "Mật khẩu mới",
+        f"/admin/auth/user/{b.pk}/password/": "Gửi đề nghị",
+        f"/admin/auth/user/{b.pk}/change/": "quantri.b",
+        f"/admin/offices/accountrequest/{pending.pk}/xu-ly/": "Quên mật khẩu",
+        "/admin/offices/accountrequest/": "duyệt / từ chối",
+        "/admin/offices/accountaudit/": "quantri.b",
+        "/admin/xac-thuc-hai-buoc/": "Đăng ký điện thoại mới",
+    }
+    for url, text in pages.items():
+        response = client.get(url, HTTP_HOST=HOST)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
