@@ -201,7 +201,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "offices.views.lockout"  # a Vietnamese page, status 429
-# The same client address as the citizen lookup's rate limits (trusted proxies, see CLIENT_IP_*).
+# The same client address as the citizen lookup's rate limits (behind proxies: TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "offices.security.client_ip"
 AXES_VERBOSE = False
 # Officer sessions end after OFFICER_IDLE_HOURS without a request (the expiry slides on each one).
