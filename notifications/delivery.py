@@ -1,12 +1,27 @@
 """Sending one outbox row: claim it, choose a channel, call Zalo, record what happened.
 
-- Only rows still PENDING (and due) are claimed, under a row lock; the claim is committed before
-  the HTTP call, so a second worker or a redelivered task never sends the same row twice.
+Every change of a row is a conditional UPDATE on the state — and the attempt number — it expects
+(compare-and-set), never a save of a copy read earlier: a delivery receipt, the reaper and a sender
+whose answer was lost may all act on the same row at once, and whoever finds the row no longer as
+it expected leaves it alone. (Measured before: a ZNS receipt marked the row sent while the sender
+was still waiting; the sender, timed out, saved its stale copy over it and the reaper sent again.)
+
+- Only rows still PENDING (and due) are claimed: PENDING → SENDING, attempts + 1; the claim is
+  committed before the HTTP call, so a second worker or a redelivered task never sends it twice.
+  Before each call the channel and recipient are written on the SENDING row (so a row whose
+  sender died is settled on the channel that was on the wire).
 - Retryable failures go back to PENDING with capped exponential backoff and jitter until the
   row's deadline, then FAILED with the reason; the night-time ban waits for 06:00.
 - An answer lost in transit (timeout, dropped connection, 5xx) may mean Zalo accepted the message:
-  the row becomes UNCERTAIN and is re-sent only if no delivery receipt confirms it in time
-  (see `reap`). A worker killed mid-send leaves the row SENDING; the reaper treats it the same way.
+  the row becomes UNCERTAIN for NOTIFICATION_CONFIRM_SECONDS (a worker killed mid-send leaves it
+  SENDING; the reaper makes it UNCERTAIN). A delivery receipt — matched by our tracking id or
+  Zalo's message id, nothing else — makes it SENT. After the window (see `_settle`):
+  - ZNS carries our ``tracking_id`` and its receipt brings it back: no receipt, send again;
+  - CS and template messages by user id take no tracking id, and their receipts carry only the
+    message id the lost answer held: RECONCILE — read the OA's conversation with the user and
+    send again only if the message is not there. A lookup that cannot decide leaves the row
+    UNCERTAIN and is tried again (never resend on a guess), until the deadline: then FAILED,
+    with the reason, for an officer to check.
 """
 
 import logging
@@ -50,23 +65,42 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(base, min(cap, base * 2 ** max(attempts - 1, 0))))
 
 
+# Conversation lookups: pages of 10, at most this many (then the lookup cannot decide).
+RECONCILE_PAGES = 5
+# Zalo's clock against ours: a conversation message older than the row by more than this is not it.
+RECONCILE_CLOCK_SKEW = timedelta(minutes=10)
+
+
+class Undecided(Exception):
+    """The conversation lookup could not tell whether the message is there."""
+
+
+def _cas(pk, expected, attempt, /, **changes) -> bool:
+    """Compare-and-set: change the row only if it is still in state ``expected`` (a state or a tuple
+    of states) at attempt number ``attempt``; True if it was changed."""
+    states = expected if isinstance(expected, tuple) else (expected,)
+    return Notification.objects.filter(pk=pk, state__in=states, attempts=attempt).update(**changes) == 1
+
+
 def _claim(pk):
     now = timezone.now()
     with transaction.atomic():
         row = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("dossier", "dossier__procedure")
-            .filter(pk=pk, state=State.PENDING)
+            .filter(pk=pk, state=State.PENDING, delivered_at__isnull=True)
             .first()
         )
         if row is None:
             return None, None
         if row.next_attempt_at and row.next_attempt_at > now + timedelta(seconds=1):
             return None, row.next_attempt_at
-        row.state = State.SENDING
-        row.attempts += 1
-        row.claimed_at = now
-        row.save(update_fields=["state", "attempts", "claimed_at"])
+        # Channel cleared: an attempt that dies before naming one never reached Zalo.
+        claimed = dict(state=State.SENDING, attempts=row.attempts + 1, claimed_at=now, channel="", recipient="")
+        if not _cas(pk, State.PENDING, row.attempts, **claimed):
+            return None, None
+    for name, value in claimed.items():  # this attempt's view of the row (never saved back)
+        setattr(row, name, value)
     return row, None
 
 
@@ -114,10 +148,14 @@ def _template_data(row):
     }
 
 
+def _cs_text(row):
+    return row.text
+
+
 def _send(channel, recipient, row, template_id):
     client = accounts.client()
     if channel == Channel.CS:
-        return accounts.call_with_token(lambda token: client.send_cs_message(token, recipient, row.text))
+        return accounts.call_with_token(lambda token: client.send_cs_message(token, recipient, _cs_text(row)))
     if channel == Channel.TEMPLATE:
         return accounts.call_with_token(
             lambda token: client.send_template_message(token, recipient, template_id, _template_data(row))
@@ -129,28 +167,156 @@ def _send(channel, recipient, row, template_id):
 
 
 def _finish(row, state, *, channel="", recipient="", message_id="", error="", code=None, retry_at=None, outcome=""):
+    """This attempt's outcome, written only if the row is still SENDING at this attempt."""
+    now = timezone.now()
+    changes = {"state": state, "last_error": error[:300], "next_attempt_at": retry_at}
+    if channel:
+        changes.update(channel=channel, recipient=recipient)
+    if message_id:
+        changes.update(zalo_message_id=message_id, sent_at=now)
     with transaction.atomic():
+        won = _cas(row.pk, State.SENDING, row.attempts, **changes)
+        if not won and message_id:
+            # Zalo accepted it: a receipt (SENT) or the reaper (UNCERTAIN) got there first; the
+            # message id still belongs on the row, and an uncertain row is settled.
+            won = (
+                Notification.objects.filter(
+                    pk=row.pk, attempts=row.attempts, state__in=(State.UNCERTAIN, State.SENT), zalo_message_id=""
+                ).update(state=State.SENT, zalo_message_id=message_id, sent_at=now)
+                == 1
+            )
         Attempt.objects.create(
             notification=row,
             channel=channel or Channel.NONE,
-            outcome=outcome or state,
+            outcome=(outcome or state) if won else "superseded",
             error_code=code,
-            error=error[:300],
+            error=(error if won else f"{outcome or state}: {error}")[:300],
         )
-        row.state = state
-        row.channel = channel or row.channel
-        row.recipient = recipient or row.recipient
-        row.last_error = error[:300]
-        row.next_attempt_at = retry_at
-        if message_id:
-            row.zalo_message_id = message_id
-            row.sent_at = timezone.now()
-        row.save()
-    return Outcome(state, retry_at)
+    if won:
+        return Outcome(state, retry_at)
+    # Someone else decided meanwhile (a receipt, the reaper): their state stands.
+    logger.info("outbox row %s: attempt %s outcome %s superseded", row.pk, row.attempts, outcome or state)
+    current = Notification.objects.filter(pk=row.pk).values_list("state", flat=True).first()
+    return Outcome(current or state)
+
+
+def _on_the_wire(row, channel, recipient) -> bool:
+    """Name the channel on the row before calling Zalo; False if the row is no longer this attempt's."""
+    return _cas(row.pk, State.SENDING, row.attempts, channel=channel, recipient=recipient)
+
+
+# -- after a lost answer -------------------------------------------------------------------------
+
+
+def _settle(pk):
+    """An UNCERTAIN row whose confirmation window is over: confirmed by a receipt, reconciled, or
+    made PENDING again to be re-sent. Returns an Outcome when nothing is to be sent now."""
+    row = Notification.objects.select_related("dossier", "dossier__procedure").filter(pk=pk).first()
+    if row is None or row.state != State.UNCERTAIN:
+        return None
+    now = timezone.now()
+    if row.delivered_at:
+        _cas(pk, State.UNCERTAIN, row.attempts, state=State.SENT)
+        return Outcome(State.SENT)
+    if row.next_attempt_at and row.next_attempt_at > now:
+        return Outcome(State.UNCERTAIN, row.next_attempt_at)  # still waiting for a receipt
+    if row.channel not in (Channel.CS, Channel.TEMPLATE):
+        # ZNS: its receipt carries our tracking id and none came; no channel: nothing was on the wire.
+        _cas(pk, State.UNCERTAIN, row.attempts, state=State.PENDING, next_attempt_at=now)
+        return None
+    return _reconcile(row, now)
+
+
+def _reconcile(row, now):
+    """CS/template: look the message up in the OA's conversation with the user before resending."""
+    # The lookup holds the row as SENDING (a killed lookup is reaped back to UNCERTAIN).
+    if not _cas(row.pk, State.UNCERTAIN, row.attempts, state=State.SENDING, claimed_at=now):
+        return Outcome(State.UNCERTAIN)  # another task is settling it
+    try:
+        message_id = _find_in_conversation(row)
+    except (zerr.ZaloError, accounts.NotConfigured, Undecided) as exc:
+        if now >= row.deadline:
+            error = _("Không xác định được tin đã đến công dân chưa (%(error)s); kiểm tra trước khi gửi lại.") % {
+                "error": exc
+            }
+            return _finish(row, State.FAILED, channel=row.channel, recipient=row.recipient, error=error)
+        window = now + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS)
+        return _finish(
+            row,
+            State.UNCERTAIN,
+            channel=row.channel,
+            recipient=row.recipient,
+            error=str(exc),
+            retry_at=window,
+            outcome="lookup_failed",
+        )
+    if message_id:
+        return _finish(
+            row, State.SENT, channel=row.channel, recipient=row.recipient, message_id=message_id, outcome="reconciled"
+        )
+    # Not in the conversation: Zalo did not accept it; send again now.
+    outcome = _finish(
+        row, State.PENDING, channel=row.channel, recipient=row.recipient, retry_at=now, outcome="not_accepted"
+    )
+    return None if outcome.state == State.PENDING else outcome
+
+
+def _same_text(a, b):
+    return " ".join(str(a or "").split()) == " ".join(str(b or "").split())
+
+
+def _is_this_message(item, row):
+    """Is this conversation entry our row's message? By its content only (the answer with its id was lost)."""
+    if str(item.get("from_id", "")) == row.recipient:
+        return False  # written by the citizen
+    text = item.get("message", item.get("text", ""))
+    if row.channel == Channel.CS:
+        return str(item.get("type", "text")) == "text" and _same_text(text, _cs_text(row))
+    # A template shows its rendered text; the row's own text (template parameter noi_dung) is in it.
+    wanted = " ".join(_template_data(row)["noi_dung"].split())
+    return str(item.get("type", "")) != "text" and bool(wanted) and wanted in " ".join(str(text or "").split())
+
+
+def _find_in_conversation(row):
+    """Zalo's message id of this row's message if the conversation holds it, None if it does not;
+    raises Undecided (or a ZaloError) when the lookup cannot tell."""
+    client = accounts.client()
+    since_ms = int((row.created_at - RECONCILE_CLOCK_SKEW).timestamp() * 1000)
+    # Messages already ours (other rows to the same user) are never this one.
+    taken = set(
+        Notification.objects.filter(recipient=row.recipient)
+        .exclude(pk=row.pk)
+        .exclude(zalo_message_id="")
+        .values_list("zalo_message_id", flat=True)
+    )
+    page_size = 10
+    for page in range(RECONCILE_PAGES):
+        items = accounts.call_with_token(
+            lambda token, offset=page * page_size: client.conversation(
+                token, row.recipient, offset=offset, count=page_size
+            )
+        )
+        for item in items:
+            message_id = str(item.get("message_id") or "")
+            if message_id and message_id not in taken and _is_this_message(item, row):
+                return message_id
+            try:
+                if int(item.get("time")) < since_ms:
+                    return None  # older than the row: everything since has been read
+            except (TypeError, ValueError):
+                pass
+        if len(items) < page_size:
+            return None  # the whole conversation has been read
+    raise Undecided(_("Hội thoại có hơn %(n)d tin kể từ khi gửi.") % {"n": RECONCILE_PAGES * page_size})
 
 
 def send(pk) -> Outcome | None:
-    """Send one outbox row if it is still pending; returns what happened (None: nothing to do)."""
+    """Send one outbox row if it is still pending; returns what happened (None: nothing to do).
+
+    An UNCERTAIN row whose window is over is settled first (see `_settle`)."""
+    settled = _settle(pk)
+    if settled is not None:
+        return settled
     row, wait_until = _claim(pk)
     if row is None:
         return Outcome(State.PENDING, wait_until) if wait_until else None
@@ -162,6 +328,8 @@ def send(pk) -> Outcome | None:
         return _finish(row, State.NO_CHANNEL, error=_("Công dân chưa liên kết Zalo và không có số điện thoại/mẫu tin."))
     last_error = ""
     for channel, recipient in options:
+        if not _on_the_wire(row, channel, recipient):
+            return None  # the reaper or a receipt took the row from this attempt
         try:
             message_id = _send(channel, recipient, row, template_id)
         except (zerr.NotInteracted, zerr.NotFollower) as exc:
@@ -231,7 +399,10 @@ def _retry(row, channel, recipient, exc):
 
 
 def reap(now=None):
-    """Rows a lost broker message or a killed worker left behind: back to PENDING, returned to re-queue."""
+    """Rows a lost broker message or a killed worker left behind, returned to re-queue: PENDING rows
+    overdue, and UNCERTAIN CS/template rows whose window is over (the task reconciles them).
+
+    Every change here is a conditional bulk UPDATE on the state it expects."""
     now = now or timezone.now()
     stale = timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
     with transaction.atomic():
@@ -243,8 +414,12 @@ def reap(now=None):
             state=State.SENT
         )
         unconfirmed = Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now)
-        unconfirmed.update(state=State.PENDING, next_attempt_at=timezone.now())
-        due = list(
+        # ZNS (its receipt would carry our tracking id) or nothing on the wire: send again.
+        unconfirmed.exclude(channel__in=(Channel.CS, Channel.TEMPLATE)).update(
+            state=State.PENDING, next_attempt_at=timezone.now()
+        )
+        to_reconcile = list(unconfirmed.values_list("pk", flat=True))  # CS/template, still UNCERTAIN
+        due = to_reconcile + list(
             Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=now - stale).values_list(
                 "pk", flat=True
             )
@@ -266,7 +441,10 @@ def record_delivery(*, tracking_id=None, message_id=None, delivered_at=None, see
     when = delivered_at or timezone.now()
     if seen:
         return rows.update(seen_at=when)
-    rows.filter(state__in=(State.UNCERTAIN, State.SENDING)).update(state=State.SENT)  # it did arrive
+    # It did arrive: whatever an attempt in flight, the reaper or a retry thought (conditional update).
+    rows.filter(attempts__gt=0, state__in=(State.UNCERTAIN, State.SENDING, State.PENDING, State.FAILED)).update(
+        state=State.SENT, next_attempt_at=None, last_error=""
+    )
     return rows.update(delivered_at=when)
 
 

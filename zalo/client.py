@@ -53,6 +53,7 @@ FOLLOWERS_PATH = "/v3.0/oa/user/getlist"
 BROADCAST_PATH = "/v2.0/oa/message"
 ARTICLE_CREATE_PATH = "/v2.0/article/create"
 ARTICLE_VERIFY_PATH = "/v2.0/article/verify"
+CONVERSATION_PATH = "/v2.0/oa/conversation"
 # business host (ZNS)
 ZNS_MESSAGE_PATH = "/message/template"
 ZNS_QUOTA_PATH = "/message/quota"
@@ -60,6 +61,7 @@ ZNS_QUOTA_PATH = "/message/quota"
 ARTICLE_PROCESSING = -214  # /v2.0/article/verify: the article is still being processed [2nd]
 MAX_TRACKING_ID = 48
 MAX_FOLLOWERS_PAGE = 50
+MAX_CONVERSATION_PAGE = 10
 
 _ZNS_PHONE = re.compile(r"84\d{9,10}")
 
@@ -262,6 +264,27 @@ class ZaloClient:
     def message_quota(self, access_token: str, user_id: str) -> dict[str, Any]:
         """Last interaction and remaining CS quota for one user [2nd]; the ``data`` object as returned."""
         return self._post(self.openapi_base_url, MESSAGE_QUOTA_PATH, access_token, {"user_id": str(user_id)})
+
+    def conversation(
+        self, access_token: str, user_id: str, offset: int = 0, count: int = MAX_CONVERSATION_PAGE
+    ) -> list[dict[str, Any]]:
+        """The latest messages between the OA and one user, newest first [2nd]: each with
+        ``message_id``, ``src`` (who sent it), ``time`` (ms), ``type`` and ``message`` (the text).
+
+        How to learn, after a lost answer, whether Zalo accepted a CS or template message."""
+        if not 1 <= count <= MAX_CONVERSATION_PAGE or offset < 0:
+            raise Permanent(None, f"conversation page: 0 ≤ offset and 1 ≤ count ≤ {MAX_CONVERSATION_PAGE}")
+        params = {"user_id": str(user_id), "offset": offset, "count": count}
+        query = {"data": json.dumps(params, separators=(",", ":"))}
+        url = self.openapi_base_url + CONVERSATION_PATH
+        headers = self._auth_headers(access_token)
+        response = self._transport_call("GET", url, CONVERSATION_PATH, params=query, headers=headers)
+        body = self._json(response, CONVERSATION_PATH)
+        self._api_result(response, CONVERSATION_PATH)  # raises on a Zalo error
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise TransportFailure(None, f"{CONVERSATION_PATH}: success without a message list")
+        return [item for item in data if isinstance(item, dict)]
 
     # -- followers and broadcast -----------------------------------------------------------------
 

@@ -82,7 +82,12 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
                                  requests (0 = every request), ``quota_exhausted`` bool,
                                  ``night_ban`` "off" | "on" | "clock" (22:00–06:00 Asia/Ho_Chi_Minh),
                                  ``fail_recipients`` {user id or phone: error code},
-                                 ``fault_paths`` [path prefixes] (empty = every Zalo path).
+                                 ``fault_paths`` [path prefixes] (empty = every Zalo path),
+                                 ``hold_answer_next`` N: the next N accepted messages (CS, template, ZNS)
+                                 are accepted, then the answer is held — until the portal has answered the
+                                 message's delivery receipt (when a webhook URL is set) and
+                                 ``hold_answer_seconds`` more — and finally lost (connection closed): a
+                                 client timeout shorter than that sees the receipt arrive before giving up.
 ``POST /_fake/clock``            ``{"advance": seconds}`` moves the fake's clock forward (token expiry, CS window,
                                  daily quota) — ``GET`` shows it.
 ``POST /_fake/follow``           ``{"oa_id"?, "user_id", "name"?}`` citizen follows (``follow`` webhook).
@@ -99,6 +104,7 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
 ``GET  /_fake/count``            ``?key=…`` or ``?tracking_id=…`` → ``{"count": n}`` (accepted sends per key).
 ``GET  /_fake/stats``            request and message counters, ``duplicates`` (keys accepted more than once).
 ``GET  /_fake/webhooks``         the last webhook deliveries (status, attempts, event).
+``GET  /_fake/conversation``     ``?user_id=…&oa_id=…`` the conversation as ``/v2.0/oa/conversation`` lists it.
 ``POST /_fake/reset``            forget messages, citizens, counters, faults, webhooks log, quotas, clock
                                  offset; keeps OAs and tokens (``{"tokens": true}`` also forgets every issued
                                  token and makes the registered refresh tokens usable again).
@@ -152,6 +158,9 @@ P_ARTICLE_CREATE = "/v2.0/article/create"
 P_ARTICLE_VERIFY = "/v2.0/article/verify"
 P_ZNS = "/message/template"
 P_ZNS_QUOTA = "/message/quota"
+P_CONVERSATION = "/v2.0/oa/conversation"
+MAX_CONVERSATION_PAGE = 10
+SRC_OA, SRC_USER = 0, 1  # "src" of a conversation message: sent by the OA, or by the user [2nd]
 
 ZALO_PATHS = frozenset(
     {
@@ -166,9 +175,11 @@ ZALO_PATHS = frozenset(
         P_ARTICLE_VERIFY,
         P_ZNS,
         P_ZNS_QUOTA,
+        P_CONVERSATION,
     }
 )
 BUSINESS_PATHS = frozenset({P_ZNS, P_ZNS_QUOTA})
+HOLDABLE_PATHS = frozenset({P_CS, P_TEMPLATE, P_ZNS})
 
 ZNS_PHONE = re.compile(r"84\d{9,10}")
 MAX_BODY = 10 * 1024 * 1024
@@ -213,6 +224,8 @@ class Faults:
     night_ban: str = "off"
     fail_recipients: dict[str, int] = field(default_factory=dict)
     fault_paths: list[str] = field(default_factory=list)
+    hold_answer_next: int = 0
+    hold_answer_seconds: float = 0.0
 
 
 @dataclass
@@ -307,6 +320,10 @@ class _Answer(Exception):
 
 def _json_response(payload: Any, status: int = 200) -> Response:
     return Response(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _ok_list(data: list[Any]) -> Response:
+    return _json_response({"error": 0, "message": "Success", "data": data})
 
 
 def _ok(data: dict[str, Any]) -> Response:
@@ -838,7 +855,43 @@ class FakeZalo:
             response = _json_response({"error": answer.code, "message": answer.message})
         if decision == "drop_after":
             return DROP
+        if req.path in HOLDABLE_PATHS and self._hold_answer(response):
+            return DROP
         return response
+
+    def _hold_answer(self, response: Response) -> bool:
+        """The "accepted, answer lost" fault: hold an accepted message's answer, then lose it.
+
+        Held until the portal has acknowledged the message's delivery receipt (if a webhook URL is
+        set), then ``hold_answer_seconds`` more; returns False when the fault is not armed."""
+        try:
+            data = json.loads(response.body).get("data") or {}
+        except (ValueError, AttributeError):
+            return False
+        msg_id = str(data.get("msg_id") or data.get("message_id") or "")
+        if not msg_id:
+            return False  # refused: nothing was accepted, the answer goes back as is
+        with self._lock:
+            if self.faults.hold_answer_next <= 0:
+                return False
+            self.faults.hold_answer_next -= 1
+            self.fault_counts["hold_answer"] += 1
+            message = next((m for m in reversed(self.messages) if m.get("msg_id") == msg_id), None)
+            oa = self.oas.get(message["oa_id"]) if message else None
+            has_webhook = bool(oa and self._webhook_url(oa))
+            seconds = self.faults.hold_answer_seconds
+
+        def receipt_acknowledged(fake: FakeZalo) -> bool:
+            return fake._stop.is_set() or any(
+                w["ok"] and w["event_name"] == "user_received_message" and f'"msg_id":"{msg_id}"' in w["body"]
+                for w in fake.webhook_log
+            )
+
+        if has_webhook:
+            with contextlib.suppress(TimeoutError):
+                self.wait_until(receipt_acknowledged, timeout=60)
+        self._stop.wait(seconds)
+        return True
 
     def _take_faults(self, path: str) -> Any:
         """Decide, under the lock, which fault (if any) this request gets; counters go down here."""
@@ -1157,6 +1210,45 @@ class FakeZalo:
                 }
             )
 
+    def _conversation(self, req: Request) -> Response:
+        """The latest messages between the OA and one user, newest first (count ≤ 10)."""
+        oa = self._auth(req)
+        raw = (req.query.get("data") or [""])[-1]
+        try:
+            params = json.loads(raw) if raw else {}
+            user_id = str(params.get("user_id", ""))
+            offset = int(params.get("offset", 0))
+            count = int(params.get("count", MAX_CONVERSATION_PAGE))
+        except (ValueError, TypeError, AttributeError):
+            raise _Answer(-201, "Tham số không hợp lệ: data phải là JSON") from None
+        if not user_id or offset < 0 or not 1 <= count <= MAX_CONVERSATION_PAGE:
+            raise _Answer(-201, f"Tham số không hợp lệ: cần user_id, 0 ≤ offset, 1 ≤ count ≤ {MAX_CONVERSATION_PAGE}")
+        with self._lock:
+            return _ok_list(self.conversation(oa.oa_id, user_id)[offset : offset + count])
+
+    def conversation(self, oa_id: str, user_id: str) -> list[dict[str, Any]]:
+        """What ``/v2.0/oa/conversation`` lists for one user, newest first (``message`` is the text)."""
+        with self._lock:
+            found = [
+                m
+                for m in self.messages
+                if m.get("oa_id") == oa_id
+                and m.get("recipient") == user_id
+                and m.get("kind") in ("in", "cs", "template")
+            ]
+            return [
+                {
+                    "src": SRC_USER if m["direction"] == "in" else SRC_OA,
+                    "time": m["time"],
+                    "type": "template" if m["kind"] == "template" else "text",
+                    "message": m.get("text", ""),
+                    "message_id": m["msg_id"],
+                    "from_id": user_id if m["direction"] == "in" else oa_id,
+                    "to_id": oa_id if m["direction"] == "in" else user_id,
+                }
+                for m in reversed(found)
+            ]
+
     def _article_create(self, req: Request) -> Response:
         oa = self._auth(req)
         body = _json_body(req)
@@ -1255,6 +1347,7 @@ class FakeZalo:
         ("POST", P_ARTICLE_VERIFY): _article_verify,
         ("POST", P_ZNS): _zns,
         ("GET", P_ZNS_QUOTA): _zns_quota,
+        ("GET", P_CONVERSATION): _conversation,
     }
 
     def _render(self, template_id: str, data: Any) -> str:
@@ -1438,6 +1531,10 @@ class FakeZalo:
                 self.templates[str(template_id)] = dict(spec or {})
             return {"templates": self.templates}
 
+    def _c_conversation(self, body: dict, query: dict) -> Any:
+        oa = self._oa(query.get("oa_id"))
+        return {"messages": self.conversation(oa.oa_id, str(query.get("user_id", "")))}
+
     def _c_messages(self, body: dict, query: dict) -> Any:
         names = ("recipient", "kind", "oa_id", "tracking_id", "key", "direction", "msg_id")
         found = self.find_messages(**{n: query.get(n) for n in names})
@@ -1572,6 +1669,7 @@ _CONTROL_ROUTES = {
     ("GET", "/_fake/users"): FakeZalo._c_users,
     ("POST", "/_fake/templates"): FakeZalo._c_templates,
     ("GET", "/_fake/messages"): FakeZalo._c_messages,
+    ("GET", "/_fake/conversation"): FakeZalo._c_conversation,
     ("GET", "/_fake/count"): FakeZalo._c_count,
     ("GET", "/_fake/stats"): FakeZalo._c_stats,
     ("GET", "/_fake/webhooks"): FakeZalo._c_webhooks,

@@ -532,6 +532,7 @@ def test_client_and_fake_use_the_documented_paths():
         "/v2.0/article/verify",
         "/message/template",
         "/message/quota",
+        "/v2.0/oa/conversation",
     }
     client_paths = {v for k, v in vars(client).items() if k.endswith("_PATH")}
     assert client_paths == documented == set(fake.ZALO_PATHS)
