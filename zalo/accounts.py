@@ -1,25 +1,43 @@
-"""The province's OA access token: one refresh at a time, the new pair stored before it is used.
+"""The province's OA access token: never replaced while a call is using it; one refresh at a time.
 
-Zalo's refresh token is single use: two workers refreshing at once would break the chain and a
-person would have to re-authorise the OA. So the refresh happens under the ZaloAccount row lock,
-the new pair is written in that same transaction, and a caller that saw an invalid token only
-refreshes if nobody else has done so since.
+Zalo's refresh token is single use (two workers refreshing at once would break the chain and a
+person would have to re-authorise the OA), and a refresh may kill the access token it replaces at
+once. So the token is guarded by a PostgreSQL advisory lock of this province's OA, a readers-writer
+lock:
+
+- every API call (:class:`TokenSession`, :func:`call_with_token`) takes the lock SHARED, reads the
+  stored token and keeps the lock until Zalo has answered: a refresh cannot replace a token that is
+  on the wire, and a caller that comes while a refresh is in progress waits for it and reads the
+  new pair (the lock is granted in queue order, so a waiting refresh is not starved by new calls);
+- a refresh (:func:`refresh`) takes it EXCLUSIVE and the ZaloAccount row lock, re-reads the row,
+  refreshes only if still needed (a caller refused with −216/−220 refreshes only if the stored token
+  is the one that was refused; if another process refreshed meanwhile, it just retries with the new
+  one), and writes the new pair in that same transaction, before anyone can read it.
+
+The locks are transaction-level (released at commit or rollback, never leaked). Called inside an
+outer transaction they are held until it ends: correct, only longer.
+
+A failed refresh is recorded (time, Zalo's code and message) after its transaction is over, so the
+raise does not roll the record back, and it stays on the OA (and on every page of the province's
+admin) until a refresh succeeds.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from .client import ZaloClient
-from .errors import TokenInvalid
+from .errors import TokenInvalid, ZaloError
 from .models import ZaloAccount
 
 logger = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(hours=5)  # tokens live ~25 h; refresh from ~20 h on
+LOCK_NAMESPACE = "zalo-oa-token"
 
 
 class NotConfigured(Exception):
@@ -45,6 +63,13 @@ def current_account() -> ZaloAccount | None:
     return ZaloAccount.objects.filter(is_active=True).order_by("pk").first()
 
 
+def _current_pk() -> int:
+    account = current_account()
+    if account is None:
+        raise NotConfigured("no active Zalo account in this province")
+    return account.pk
+
+
 def _needs_refresh(account, now):
     return (
         not account.access_token
@@ -53,55 +78,164 @@ def _needs_refresh(account, now):
     )
 
 
-def access_token(*, stale_token: str | None = None) -> str:
-    """A valid access token for this province's OA.
+# -- the readers-writer lock ---------------------------------------------------------------------
 
-    `stale_token`: the token a call was just refused with; refresh unless someone already did.
+
+def lock_key(account_pk: int) -> int:
+    """The advisory lock of this province's OA token (advisory locks are database-wide: the schema is in it)."""
+    name = f"{LOCK_NAMESPACE}:{connection.schema_name}:{account_pk}".encode()
+    return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+
+
+def _lock(account_pk: int, *, exclusive: bool) -> None:
+    """Inside a transaction: wait for the OA token lock (released when the transaction ends)."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [lock_key(account_pk)])
+
+
+def _read_shared(account_pk: int) -> ZaloAccount:
+    """Inside a transaction: the account as stored once no refresh is in progress; none starts until it ends."""
+    _lock(account_pk, exclusive=False)
+    # A new statement after the lock: it sees the pair a refresh that held the lock committed.
+    return ZaloAccount.objects.get(pk=account_pk)
+
+
+# -- refreshing ----------------------------------------------------------------------------------
+
+
+def refresh(*, stale_token: str | None = None, force: bool = False) -> str:
+    """Refresh the OA token if it still needs it; returns the stored access token.
+
+    `stale_token`: the token a call was just refused with (−216/−220): refresh only if it is still
+    the stored one (otherwise another process already refreshed). `force`: refresh anyway (admin).
+    Without either, refresh only when the token is missing or close to expiry.
     """
-    account = current_account()
-    if account is None:
-        raise NotConfigured("no active Zalo account in this province")
-    now = timezone.now()
-    if stale_token is None and not _needs_refresh(account, now):
-        return account.access_token
-    with transaction.atomic():
-        account = ZaloAccount.objects.select_for_update().get(pk=account.pk)
-        if stale_token is not None and account.access_token and account.access_token != stale_token:
-            return account.access_token  # another worker refreshed while we waited for the lock
-        if stale_token is None and not _needs_refresh(account, timezone.now()):
-            return account.access_token
-        try:
-            pair = client().refresh_access_token(account.app_id, account.app_secret, account.refresh_token)
-        except Exception as exc:
-            ZaloAccount.objects.filter(pk=account.pk).update(
-                refresh_failed_at=timezone.now(), refresh_error=f"{exc.__class__.__name__}: {exc}"[:300]
+    pk = _current_pk()
+    try:
+        with transaction.atomic():
+            _lock(pk, exclusive=True)  # waits until no call is using the current token
+            account = ZaloAccount.objects.select_for_update().get(pk=pk)
+            if not force and account.access_token:
+                if stale_token is not None and account.access_token != stale_token:
+                    return account.access_token  # another process refreshed while we waited
+                if stale_token is None and not _needs_refresh(account, timezone.now()):
+                    return account.access_token
+            try:
+                pair = client().refresh_access_token(account.app_id, account.app_secret, account.refresh_token)
+            except Exception as exc:
+                raise _RefreshFailed(exc, account.oa_id, account.refresh_token) from exc  # rolls back, unlocks
+            now = timezone.now()
+            ZaloAccount.objects.filter(pk=pk).update(
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                access_token_expires_at=now + timedelta(seconds=pair.expires_in or 90000),
+                refreshed_at=now,
+                refresh_failed_at=None,
+                refresh_error="",
             )
-            logger.error("Zalo token refresh failed for OA %s: %s", account.oa_id, exc.__class__.__name__)
-            raise
-        account.access_token = pair.access_token
-        account.refresh_token = pair.refresh_token
-        account.access_token_expires_at = timezone.now() + timedelta(seconds=pair.expires_in or 90000)
-        account.refreshed_at = timezone.now()
-        account.refresh_error = ""
-        account.save()
-        logger.info("Zalo token refreshed for OA %s", account.oa_id)
-        return account.access_token
+            logger.info("Zalo token refreshed for OA %s", account.oa_id)
+            return pair.access_token
+    except _RefreshFailed as failed:
+        # Its transaction is over (rolled back, locks released): record the failure where the admins see it.
+        logger.error("Zalo token refresh failed for OA %s: %s", failed.oa_id, failed.cause.__class__.__name__)
+        record_refresh_failure(pk, failed.tried_refresh_token, failed.cause)
+        raise failed.cause from None
+
+
+class _RefreshFailed(Exception):
+    def __init__(self, cause, oa_id, tried_refresh_token):
+        super().__init__(cause)
+        self.cause, self.oa_id, self.tried_refresh_token = cause, oa_id, tried_refresh_token
+
+
+def describe_failure(exc: Exception) -> str:
+    """What the admins read: Zalo's error code and message, or the kind of local failure."""
+    if isinstance(exc, ZaloError):
+        code = f"{exc.code}: " if exc.code is not None else ""
+        return f"{code}{exc.message or exc.__class__.__name__}"[:300]
+    return f"{exc.__class__.__name__}: {exc}"[:300]
+
+
+def record_refresh_failure(account_pk: int, tried_refresh_token: str, exc: Exception) -> None:
+    """Store when and why the refresh failed, unless the chain moved on meanwhile (a later refresh won).
+
+    Outside any transaction this is its own autocommitted write. Inside an outer transaction (which
+    the raise may well roll back) it is written on a separate connection first.
+    """
+    when, text = timezone.now(), describe_failure(exc)
+    if connection.in_atomic_block and _record_on_own_connection(account_pk, tried_refresh_token, when, text):
+        return
+    ZaloAccount.objects.filter(pk=account_pk, refresh_token=tried_refresh_token).update(
+        refresh_failed_at=when, refresh_error=text
+    )
+
+
+def _record_on_own_connection(account_pk, tried_refresh_token, when, text) -> bool:
+    own = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        own.set_schema(connection.schema_name)
+        with own.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # never wait on a row lock our own transaction holds
+            cursor.execute(
+                f'UPDATE "{ZaloAccount._meta.db_table}" SET refresh_failed_at = %s, refresh_error = %s '
+                "WHERE id = %s AND refresh_token = %s",
+                [when, text, account_pk, tried_refresh_token],
+            )
+            return cursor.rowcount > 0
+    except DatabaseError as exc:
+        logger.warning("could not record the Zalo refresh failure on its own connection: %s", exc.__class__.__name__)
+        return False
+    finally:
+        own.close()
+
+
+# -- using the token -----------------------------------------------------------------------------
+
+
+def access_token(*, stale_token: str | None = None) -> str:
+    """The stored access token, refreshed first if it is missing or close to expiry (waits for a refresh
+    in progress). `stale_token`: the token a call was just refused with, see :func:`refresh`.
+
+    The value may be replaced as soon as this returns: make API calls with :func:`call_with_token`.
+    """
+    if stale_token is not None:
+        return refresh(stale_token=stale_token)
+    pk = _current_pk()
+    with transaction.atomic():
+        account = _read_shared(pk)
+        if not _needs_refresh(account, timezone.now()):
+            return account.access_token
+    return refresh()
 
 
 class TokenSession:
-    """The OA token for a run of calls: read once; on −216/−220 refreshed once and the call retried once."""
+    """The OA token for a run of calls. Each call holds the token lock shared while Zalo answers; on
+    −216/−220 the stored token is re-read (refreshed once if it is still the refused one) and the call
+    retried once."""
 
     def __init__(self):
-        self.value = access_token()
+        self.account_pk = _current_pk()
 
     def call(self, fn):
-        try:
-            return fn(self.value)
-        except TokenInvalid:
-            self.value = access_token(stale_token=self.value)
-            return fn(self.value)
+        refused, refreshed = None, False
+        for _ in range(3):
+            with transaction.atomic():
+                account = _read_shared(self.account_pk)
+                token = account.access_token
+                if token and token != refused and (refreshed or not _needs_refresh(account, timezone.now())):
+                    try:
+                        return fn(token)
+                    except TokenInvalid:
+                        if refused is not None:
+                            raise
+                        refused = token
+            # Not holding the lock here: a refresh may need it.
+            refresh(stale_token=refused)
+            refreshed = True
+        raise TokenInvalid(None, "no usable access token after a refresh")
 
 
 def call_with_token(fn):
-    """fn(access_token) with a fresh session: one refresh and one retry on an invalid token."""
+    """fn(access_token) with the token lock held; one refresh and one retry on an invalid token."""
     return TokenSession().call(fn)
