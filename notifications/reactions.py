@@ -4,6 +4,7 @@ Dossier code knows nothing of Zalo: this module listens to `dossier_event`. Deli
 only after the commit; a lost broker message is picked up by the reaper.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from zalo.signals import dossier_link_created
 
 from . import texts
 from .models import Kind, Notification
+
+logger = logging.getLogger(__name__)
 
 ACTION_KINDS = {
     "receive": Kind.RECEIPT,
@@ -53,26 +56,36 @@ def _values(event, dossier, kind):
 
 @receiver(dossier_event, dispatch_uid="notifications.outbox")
 def write_outbox_row(sender, event, dossier, **kwargs):
-    kind = kind_for(event, dossier)
-    if kind is None:
-        return None
-    from django.db import connection
-
+    """The outbox row for a dossier event. Never raises: the officer's action goes through whatever happens here."""
     try:
-        with transaction.atomic():  # a savepoint: a replayed event must not poison the action
-            notification = Notification.objects.create(
-                dossier=dossier,
-                event=event,
-                kind=kind,
-                text=texts.render(kind, **_values(event, dossier, kind)),
-                tracking_id=f"{connection.schema_name}-{event.pk}-{kind}"[:48],
-                deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
-                next_attempt_at=timezone.now(),
-            )
+        kind = kind_for(event, dossier)
+        if kind is None:
+            return None
+        with transaction.atomic():  # a savepoint: a replayed event or a failure here must not poison the action
+            notification = _create_row(event, dossier, kind)
     except IntegrityError:
         return None  # already written for this event and kind
+    except Exception:  # the message is lost, the dossier action is not
+        logger.exception("no outbox row for dossier event %s (%s)", getattr(event, "pk", None), event.action)
+        return None
     transaction.on_commit(lambda: _enqueue(notification.pk))
     return notification
+
+
+def _create_row(event, dossier, kind):
+    from django.db import connection
+
+    text, text_error = texts.render_with_error(kind, **_values(event, dossier, kind))
+    return Notification.objects.create(
+        dossier=dossier,
+        event=event,
+        kind=kind,
+        text=text,
+        last_error=text_error[:300],  # the province's text was unusable: officers see why the default went out
+        tracking_id=f"{connection.schema_name}-{event.pk}-{kind}"[:48],
+        deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
+        next_attempt_at=timezone.now(),
+    )
 
 
 def _enqueue(pk):
