@@ -125,7 +125,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "zalo.context_processors.zalo_connection",  # the broken-OA banner on every admin page
             ],
         },
     },
@@ -262,9 +261,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Zalo (base URLs are the only place a Zalo host is named) -------------------------------
-ZALO_OAUTH_BASE_URL = env("ZALO_OAUTH_BASE_URL", "http://127.0.0.1:8900")
-ZALO_OPENAPI_BASE_URL = env("ZALO_OPENAPI_BASE_URL", "http://127.0.0.1:8900")
-ZALO_BUSINESS_BASE_URL = env("ZALO_BUSINESS_BASE_URL", "http://127.0.0.1:8900")
+# Development talks to the local fake Zalo; production defaults to the real hosts.
+ZALO_OAUTH_BASE_URL = env("ZALO_OAUTH_BASE_URL", "http://127.0.0.1:8900" if DEBUG else "https://oauth.zaloapp.com")
+ZALO_OPENAPI_BASE_URL = env("ZALO_OPENAPI_BASE_URL", "http://127.0.0.1:8900" if DEBUG else "https://openapi.zalo.me")
+ZALO_BUSINESS_BASE_URL = env(
+    "ZALO_BUSINESS_BASE_URL", "http://127.0.0.1:8900" if DEBUG else "https://business.openapi.zalo.me"
+)
+# With DEBUG=0 the app refuses to start on http or loopback/private Zalo URLs unless this is set.
+ZALO_ALLOW_INSECURE_BASE_URLS = env_bool("ZALO_ALLOW_INSECURE_BASE_URLS", False)
+# Webhook: bodies above this many bytes get 413 unread; signed events older than this are refused.
+ZALO_WEBHOOK_MAX_BODY_BYTES = int(env("ZALO_WEBHOOK_MAX_BODY_BYTES", str(64 * 1024)))
+ZALO_WEBHOOK_MAX_AGE_SECONDS = int(env("ZALO_WEBHOOK_MAX_AGE_SECONDS", str(15 * 60)))
 ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
 ZALO_CS_WINDOW_DAYS = float(env("ZALO_CS_WINDOW_DAYS", "7"))  # CS messages only after a recent interaction
 
@@ -286,7 +293,21 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "MotCua@2026")
 
 # --- Production hardening (applies whenever DEBUG is off) ----------------------------------
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    from egov.production import check_zalo_base_urls
+
+    _zalo_problem = check_zalo_base_urls(
+        {
+            "ZALO_OAUTH_BASE_URL": ZALO_OAUTH_BASE_URL,
+            "ZALO_OPENAPI_BASE_URL": ZALO_OPENAPI_BASE_URL,
+            "ZALO_BUSINESS_BASE_URL": ZALO_BUSINESS_BASE_URL,
+        }
+    )
+    if _zalo_problem and not ZALO_ALLOW_INSECURE_BASE_URLS:
+        raise ImproperlyConfigured(_zalo_problem)
+    # X-Forwarded-Proto is written by whoever sends the request: believed only behind a trusted
+    # proxy (TRUSTED_PROXY_COUNT, the same variable as the client address), which overwrites it.
+    if int(env("TRUSTED_PROXY_COUNT", "0")) > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -81,7 +81,11 @@ def main():
     args = parser.parse_args()
 
     env = base_env(
-        ZALO_OAUTH_BASE_URL=FAKE, ZALO_OPENAPI_BASE_URL=FAKE, ZALO_BUSINESS_BASE_URL=FAKE, TENANT_CACHE_SECONDS="0"
+        ZALO_OAUTH_BASE_URL=FAKE,
+        ZALO_OPENAPI_BASE_URL=FAKE,
+        ZALO_BUSINESS_BASE_URL=FAKE,
+        ZALO_ALLOW_INSECURE_BASE_URLS="1",  # production settings against the local fake
+        TENANT_CACHE_SECONDS="0",
     )
     prepare_database(env)
     os.environ.update(env)

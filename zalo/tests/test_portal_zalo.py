@@ -106,7 +106,7 @@ def test_a_correctly_signed_event_is_stored_and_answered_at_once(zalo):
             "event_name": "follow",
             "follower": {"id": "u-1"},
             "source": "oa_profile",
-            "timestamp": "1700000000000",
+            "timestamp": str(int(time.time() * 1000)),  # fresh: older events are refused
         }
     )
     response = post(raw, signature)
