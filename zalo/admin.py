@@ -72,6 +72,19 @@ class ZaloAccountAdmin(admin.ModelAdmin):
             return _("Đã kết nối")
         return _("Chưa kết nối")
 
+    def save_model(self, request, obj, form, change):
+        """A change writes only what the admin changed: a token refresh may have stored a new pair (and
+        cleared its error) since this request read the row, and writing that copy back would break the chain."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = [
+            name
+            for name in form.changed_data
+            if name not in SECRET_FIELDS or form.data.get(form.add_prefix(name))  # a secret left empty is kept
+        ]
+        if fields:
+            obj.save(update_fields=fields)
+
     @admin.action(description=_("Làm mới access token ngay"))
     def refresh_now(self, request, queryset):
         try:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from zalo import accounts
 from zalo.errors import OAuthRejected
 from zalo.models import ZaloAccount
-from zalo.tests.support import OA_ID
+from zalo.tests.support import APP_ID, OA_ID
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 
@@ -59,3 +59,31 @@ def test_a_failed_refresh_is_recorded_and_shown_on_every_admin_page(zalo, in_dan
     for page in (*ADMIN_PAGES, change_page):
         assert "Kết nối Zalo OA bị lỗi" not in admin.get(page, **HOST).content.decode(), page
     assert "Đã kết nối" in admin.get(change_page, **HOST).content.decode()
+
+
+@pytest.mark.django_db
+def test_saving_the_oa_page_never_writes_back_a_token_pair_replaced_meanwhile(zalo, in_danang, monkeypatch):
+    from conftest import otp_login
+    from offices.tests.factories import OfficerFactory
+    from zalo.admin import ZaloAccountAdmin
+
+    admin = Client()
+    otp_login(admin, OfficerFactory(role="province_admin").user)
+    accounts.refresh()  # the OA has a token pair
+    account = ZaloAccount.objects.get()
+    read_the_row = ZaloAccountAdmin.get_object
+    replaced = []
+
+    def read_then_another_process_refreshes(self, request, object_id, from_field=None):
+        obj = read_the_row(self, request, object_id, from_field)
+        if request.method == "POST":
+            replaced.append(accounts.refresh(force=True))  # the old pair is dead at Zalo from now on
+        return obj
+
+    monkeypatch.setattr(ZaloAccountAdmin, "get_object", read_then_another_process_refreshes)
+    form = {"name": "OA Đà Nẵng", "app_id": APP_ID, "oa_id": OA_ID, "is_active": "on"}
+    response = admin.post(f"/admin/zalo/zaloaccount/{account.pk}/change/", form, **HOST)
+    assert response.status_code == 302 and len(replaced) == 1
+    stored = ZaloAccount.objects.get()
+    assert stored.name == "OA Đà Nẵng" and stored.access_token == replaced[0] != account.access_token
+    assert accounts.refresh(force=True)  # the stored refresh token is the live end of the chain
