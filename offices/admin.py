@@ -73,7 +73,6 @@ class ProvinceUserAdmin(UserAdmin):
     inlines = [OfficerInline]
     list_display = ("username", "first_name", "last_name", "role_names", "is_staff", "is_active")
     readonly_fields = ("role_names", "second_factor", "last_login", "date_joined")
-    change_user_password_template = "admin/offices/user_password.html"
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Thông tin cá nhân"), {"fields": ("first_name", "last_name", "email")}),
@@ -158,7 +157,7 @@ class ProvinceUserAdmin(UserAdmin):
                 (request_form if admin_target else form).add_error(None, exc)
         return self._render(
             request,
-            self.change_user_password_template,
+            "admin/offices/user_password.html",
             {
                 "title": _("Đặt lại mật khẩu: %s") % target.username,
                 "target": target,

@@ -148,10 +148,9 @@ def set_roles(actor, target, role_keys):
         target.is_staff = True
         target.save(update_fields=["is_staff"])
     action = AccountAction.ADMIN_ROLE_GRANTED if PROVINCE_ADMIN in wanted - current else AccountAction.ROLES_CHANGED
-    detail = "%s → %s" % (  # noqa: UP031 - role names, not user input
-        ", ".join(sorted(r.group_name for r in current)) or "—",
-        ", ".join(sorted(r.group_name for r in wanted)) or "—",
-    )
+    before = ", ".join(sorted(r.group_name for r in current)) or "—"
+    after = ", ".join(sorted(r.group_name for r in wanted)) or "—"
+    detail = f"{before} → {after}"
     _audit(action, actor, target, detail=detail)
     return target
 
