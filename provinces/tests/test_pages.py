@@ -33,7 +33,10 @@ def test_national_admin_manages_provinces(danang):
     national = User.objects.create_superuser("quocgia.test", password=PASSWORD)
     client = Client()
     assert client.post("/admin/login/", {"username": "quocgia.test", "password": PASSWORD}, HTTP_HOST="localhost")
-    assert client.get("/admin/provinces/province/", HTTP_HOST="localhost").status_code == 302  # enrol first
+    response = client.get("/admin/provinces/province/", HTTP_HOST="localhost")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/xac-thuc-hai-buoc/")  # enrol first
+    page = client.get(response["Location"], HTTP_HOST="localhost").content.decode()
+    assert "quản trị quốc gia" in page and "<svg" in page
     client = Client()
     otp_login(client, national, host="localhost")  # password + TOTP code
     response = client.get("/admin/provinces/province/", HTTP_HOST="localhost")
