@@ -87,7 +87,9 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
                                  are accepted, then the answer is held — until the portal has answered the
                                  message's delivery receipt (when a webhook URL is set) and
                                  ``hold_answer_seconds`` more — and finally lost (connection closed): a
-                                 client timeout shorter than that sees the receipt arrive before giving up.
+                                 client timeout shorter than that sees the receipt arrive before giving up;
+                                 with ``hold_answer_until_released`` true the answer is also held until
+                                 ``FakeZalo.release_answers()`` (or ``POST /_fake/release``).
 ``POST /_fake/clock``            ``{"advance": seconds}`` moves the fake's clock forward (token expiry, CS window,
                                  daily quota) — ``GET`` shows it.
 ``POST /_fake/follow``           ``{"oa_id"?, "user_id", "name"?}`` citizen follows (``follow`` webhook).
@@ -105,6 +107,7 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
 ``GET  /_fake/stats``            request and message counters, ``duplicates`` (keys accepted more than once).
 ``GET  /_fake/webhooks``         the last webhook deliveries (status, attempts, event).
 ``GET  /_fake/conversation``     ``?user_id=…&oa_id=…`` the conversation as ``/v2.0/oa/conversation`` lists it.
+``POST /_fake/release``          lose the answers held by ``hold_answer_until_released``.
 ``POST /_fake/reset``            forget messages, citizens, counters, faults, webhooks log, quotas, clock
                                  offset; keeps OAs and tokens (``{"tokens": true}`` also forgets every issued
                                  token and makes the registered refresh tokens usable again).
@@ -226,6 +229,7 @@ class Faults:
     fault_paths: list[str] = field(default_factory=list)
     hold_answer_next: int = 0
     hold_answer_seconds: float = 0.0
+    hold_answer_until_released: bool = False
 
 
 @dataclass
@@ -287,6 +291,8 @@ class _Article:
     description: str
     text: str
     ready_at: float
+    author: str = ""
+    cover_url: str = ""
 
 
 @dataclass
@@ -473,6 +479,8 @@ class FakeZalo:
         self.faults = faults or Faults()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)  # notified when a message or a webhook is recorded
+        self.held_answers = 0  # answers being held by the hold_answer fault right now
+        self._answers_released = True
         self._rng = random.Random(self.options.seed)
         self._stop = threading.Event()
         self._clock_offset = 0.0
@@ -527,6 +535,7 @@ class FakeZalo:
         with self._lock:
             self._reset_runtime()
             self.faults = Faults()
+            self.release_answers()
             if tokens:
                 self._access.clear()
                 self._codes.clear()
@@ -605,7 +614,15 @@ class FakeZalo:
                     if value not in ("on", "off", "clock"):
                         raise ValueError("night_ban is on, off or clock")
                 setattr(self.faults, name, _coerce(value, getattr(self.faults, name), name))
+                if name == "hold_answer_until_released" and self.faults.hold_answer_until_released:
+                    self._answers_released = False
             return asdict(self.faults)
+
+    def release_answers(self) -> None:
+        """Let the answers held by ``hold_answer_until_released`` go (they are lost: connection closed)."""
+        with self._changed:
+            self._answers_released = True
+            self._changed.notify_all()
 
     def set_options(self, **changes: Any) -> dict[str, Any]:
         with self._lock:
@@ -863,7 +880,8 @@ class FakeZalo:
         """The "accepted, answer lost" fault: hold an accepted message's answer, then lose it.
 
         Held until the portal has acknowledged the message's delivery receipt (if a webhook URL is
-        set), then ``hold_answer_seconds`` more; returns False when the fault is not armed."""
+        set), then until released (``hold_answer_until_released``), then ``hold_answer_seconds``
+        more; returns False when the fault is not armed."""
         try:
             data = json.loads(response.body).get("data") or {}
         except (ValueError, AttributeError):
@@ -871,7 +889,7 @@ class FakeZalo:
         msg_id = str(data.get("msg_id") or data.get("message_id") or "")
         if not msg_id:
             return False  # refused: nothing was accepted, the answer goes back as is
-        with self._lock:
+        with self._changed:
             if self.faults.hold_answer_next <= 0:
                 return False
             self.faults.hold_answer_next -= 1
@@ -880,7 +898,18 @@ class FakeZalo:
             oa = self.oas.get(message["oa_id"]) if message else None
             has_webhook = bool(oa and self._webhook_url(oa))
             seconds = self.faults.hold_answer_seconds
+            until_released = self.faults.hold_answer_until_released
+            self.held_answers += 1
+            self._changed.notify_all()
+        try:
+            self._hold(msg_id, has_webhook, until_released, seconds)
+        finally:
+            with self._changed:
+                self.held_answers -= 1
+                self._changed.notify_all()
+        return True
 
+    def _hold(self, msg_id: str, has_webhook: bool, until_released: bool, seconds: float) -> None:
         def receipt_acknowledged(fake: FakeZalo) -> bool:
             return fake._stop.is_set() or any(
                 w["ok"] and w["event_name"] == "user_received_message" and f'"msg_id":"{msg_id}"' in w["body"]
@@ -890,8 +919,10 @@ class FakeZalo:
         if has_webhook:
             with contextlib.suppress(TimeoutError):
                 self.wait_until(receipt_acknowledged, timeout=60)
+        if until_released:
+            with contextlib.suppress(TimeoutError):
+                self.wait_until(lambda fake: fake._answers_released or fake._stop.is_set(), timeout=300)
         self._stop.wait(seconds)
-        return True
 
     def _take_faults(self, path: str) -> Any:
         """Decide, under the lock, which fault (if any) this request gets; counters go down here."""
@@ -1260,6 +1291,16 @@ class FakeZalo:
             raise _Answer(-201, "Tham số không hợp lệ: title rỗng hoặc dài quá 150 ký tự")
         if not isinstance(blocks, list) or not blocks:
             raise _Answer(-201, "Tham số không hợp lệ: body phải là danh sách khối nội dung")
+        author, description, cover = body.get("author"), body.get("description"), body.get("cover")
+        if not isinstance(author, str) or not author.strip() or len(author) > 50:
+            raise _Answer(-201, "Tham số không hợp lệ: author bắt buộc, tối đa 50 ký tự")
+        if not isinstance(description, str) or not description.strip() or len(description) > 300:
+            raise _Answer(-201, "Tham số không hợp lệ: description bắt buộc, tối đa 300 ký tự")
+        if not isinstance(cover, dict) or cover.get("cover_type") != "photo":
+            raise _Answer(-201, "Tham số không hợp lệ: cover.cover_type phải là photo")
+        cover_url = cover.get("photo_url")
+        if not isinstance(cover_url, str) or not cover_url.startswith(("https://", "http://")):
+            raise _Answer(-201, "Tham số không hợp lệ: cover.photo_url phải là địa chỉ ảnh")
         text = "\n".join(str(b.get("content", "")) for b in blocks if isinstance(b, dict))
         with self._lock:
             token = secrets.token_urlsafe(24)
@@ -1271,6 +1312,8 @@ class FakeZalo:
                 str(body.get("description") or ""),
                 text,
                 self.now() + self.options.article_processing,
+                author,
+                cover_url,
             )
             self._articles[token] = article
             self._article_ids[article.id] = article
@@ -1478,7 +1521,12 @@ class FakeZalo:
     def _c_faults_clear(self, body: dict, query: dict) -> Any:
         with self._lock:
             self.faults = Faults()
+            self.release_answers()
             return asdict(self.faults)
+
+    def _c_release(self, body: dict, query: dict) -> Any:
+        self.release_answers()
+        return {"released": True}
 
     def _c_options_get(self, body: dict, query: dict) -> Any:
         with self._lock:
@@ -1658,6 +1706,7 @@ _CONTROL_ROUTES = {
     ("GET", "/_fake/faults"): FakeZalo._c_faults_get,
     ("POST", "/_fake/faults"): FakeZalo._c_faults_post,
     ("POST", "/_fake/faults/clear"): FakeZalo._c_faults_clear,
+    ("POST", "/_fake/release"): FakeZalo._c_release,
     ("GET", "/_fake/options"): FakeZalo._c_options_get,
     ("POST", "/_fake/options"): FakeZalo._c_options_post,
     ("GET", "/_fake/clock"): FakeZalo._c_clock_get,
@@ -1886,6 +1935,7 @@ class FakeZaloServer(ThreadingHTTPServer):
     def stop(self) -> None:
         """Stop serving (if started by ``serve_in_thread``), then :meth:`server_close`. Idempotent."""
         self.fake._stop.set()
+        self.fake.release_answers()  # wakes held answers
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)
