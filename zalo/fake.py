@@ -872,11 +872,11 @@ class FakeZalo:
             response = _json_response({"error": answer.code, "message": answer.message})
         if decision == "drop_after":
             return DROP
-        if req.path in HOLDABLE_PATHS and self._hold_answer(response):
+        if req.path in HOLDABLE_PATHS and self._hold_answer(req.path, response):
             return DROP
         return response
 
-    def _hold_answer(self, response: Response) -> bool:
+    def _hold_answer(self, path: str, response: Response) -> bool:
         """The "accepted, answer lost" fault: hold an accepted message's answer, then lose it.
 
         Held until the portal has acknowledged the message's delivery receipt (if a webhook URL is
@@ -890,7 +890,8 @@ class FakeZalo:
         if not msg_id:
             return False  # refused: nothing was accepted, the answer goes back as is
         with self._changed:
-            if self.faults.hold_answer_next <= 0:
+            paths = self.faults.fault_paths
+            if self.faults.hold_answer_next <= 0 or (paths and not any(path.startswith(p) for p in paths)):
                 return False
             self.faults.hold_answer_next -= 1
             self.fault_counts["hold_answer"] += 1

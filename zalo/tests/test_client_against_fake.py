@@ -378,6 +378,38 @@ def test_dropped_connection_is_retry_later(env: Env):
     assert env.fake.count("drop-1") == 1
 
 
+def test_an_answer_held_past_the_client_timeout_is_lost_but_the_message_was_accepted():
+    env = start_env(timeout=0.3)
+    try:
+        token = env.token()
+        env.fake.interact(USER)
+        env.fake.set_faults(hold_answer_next=1, hold_answer_seconds=1.0, fault_paths=["/v3.0/oa/message/cs"])
+        with pytest.raises(TransportFailure):
+            env.client.send_cs_message(token, USER, "Giữ câu trả lời")
+        assert env.fake.count(f"cs|{USER}|Giữ câu trả lời") == 1  # accepted all the same
+        assert env.fake.stats()["faults_injected"]["hold_answer"] == 1
+        assert env.client.send_zns(token, PHONE, "tpl", {}, "after-hold").msg_id  # other paths untouched
+    finally:
+        env.close()
+
+
+def test_conversation_lists_the_oa_messages_to_one_user_newest_first(env: Env):
+    token = env.token()
+    env.fake.interact(USER)
+    env.fake.follow(USER)
+    first = env.client.send_cs_message(token, USER, "Tin thứ nhất")
+    env.fake.send_text(USER, "Công dân hỏi")
+    second = env.client.send_template_message(token, USER, "tpl-1", {"ma_ho_so": "H-1"})
+    items = env.client.conversation(token, USER)
+    assert [i["message_id"] for i in items if i["from_id"] != USER] == [second, first]
+    assert [i["message"] for i in items if i["from_id"] == USER] == ["Công dân hỏi"]
+    assert items[-1]["type"] == "text" and items[0]["type"] == "template" and "H-1" in items[0]["message"]
+    assert env.client.conversation(token, USER, offset=1, count=1)[0]["message"] == "Công dân hỏi"
+    assert env.client.conversation(token, "nobody") == []
+    with pytest.raises(Permanent):
+        env.client.conversation(token, USER, count=11)
+
+
 def test_dropped_answer_after_acceptance_shows_up_as_a_duplicate(env: Env):
     """The dangerous case: Zalo accepted, the answer was lost, a blind retry sends twice."""
     token = env.token()
