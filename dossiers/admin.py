@@ -87,7 +87,7 @@ class TimelineInline(ReadOnlyInline):
 
     model = DossierEvent
     verbose_name_plural = _("Quá trình xử lý")
-    fields = ("when", "label", "actor", "route", "step_grade", "note", "internal_note")
+    fields = ("when", "label", "actor", "route", "step_grade", "citizen_note", "internal_note")
     readonly_fields = fields
     ordering = ("created_at", "id")
 
@@ -208,7 +208,9 @@ class DossierAdmin(admin.ModelAdmin):
     # --- permissions: nobody edits fields; actions go through services ---
 
     def has_add_permission(self, request):
-        return request.user.has_perm("dossiers.receive_dossier")
+        # Intake is the counter's: an officer of a one-stop-shop department with the permission.
+        # A staff account without an officer profile may not receive (it is never "the system").
+        return workflow.may_perform(selectors.officer_of(request.user), "receive")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -239,7 +241,8 @@ class DossierAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         dossier = self._dossier_for(request, object_id)
-        actions = [a for a in workflow.available_actions(dossier.status) if request.user.has_perm(a.permission)]
+        # Only the buttons this officer may actually press: the same table the services enforce.
+        actions = workflow.actions_for(selectors.officer_of(request.user), dossier)
         printable = [
             (key, title) for key, (_template, title) in printing.FORMS.items() if printing.form_applies(dossier, key)
         ]
@@ -250,18 +253,16 @@ class DossierAdmin(admin.ModelAdmin):
         if action not in workflow.ACTIONS:
             raise Http404(_("Không có thao tác này."))
         spec = workflow.ACTIONS[action]
-        if not request.user.has_perm(spec.permission):
-            raise PermissionDenied
         dossier = self._dossier_for(request, pk)
         officer = selectors.officer_of(request.user)
+        # Seeing the dossier is not enough: the permission and a performer's place in the table.
+        if not workflow.may_perform(officer, action, dossier):
+            raise PermissionDenied
         form_class = ACTION_FORMS[action]
         change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
         if request.method == "POST":
             form = form_class(request.POST, dossier=dossier)
             if form.is_valid():
-                if officer is None:
-                    messages.error(request, _("Tài khoản này chưa có hồ sơ cán bộ nên không thể xử lý hồ sơ."))
-                    return HttpResponseRedirect(change_url)
                 try:
                     services.ACTION_FUNCTIONS[action](dossier, officer, **form.service_kwargs())
                 except services.StaleDossier as exc:
@@ -301,7 +302,7 @@ class DossierAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         """Tiếp nhận hồ sơ: choose the procedure, then the applicant and the papers handed in."""
         if not self.has_add_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied  # also refuses a staff account without an officer profile
         officer = selectors.officer_of(request.user)
         procedure = None
         chooser = ProcedureChoiceForm(request.GET or None)
@@ -318,7 +319,7 @@ class DossierAdmin(admin.ModelAdmin):
                         applicant=form.applicant(),
                         components=form.components(),
                         channel=form.cleaned_data["channel"],
-                        note=form.cleaned_data.get("note") or "",
+                        **form.notes(),
                     )
                 except services.WorkflowError as exc:
                     form.add_error(None, exc.message)
@@ -329,8 +330,6 @@ class DossierAdmin(admin.ModelAdmin):
                         % {"code": dossier.code, "date": f"{dossier.appointment_date:%d/%m/%Y}"},
                     )
                     return HttpResponseRedirect(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
-        if officer is None:
-            messages.warning(request, _("Tài khoản này chưa có hồ sơ cán bộ nên không thể tiếp nhận hồ sơ."))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -204,7 +204,7 @@ class EventSerializer(serializers.ModelSerializer):
             "to_department",
             "to_officer",
             "created_at",
-            "note",
+            "citizen_note",
             "internal_note",
             "step_due",
             "step_grade",
@@ -249,8 +249,8 @@ class DossierSerializer(serializers.ModelSerializer):
         ]
 
     def get_available_actions(self, obj) -> list[str]:
-        user = self.context["request"].user
-        return [a.key for a in workflow.available_actions(obj.status) if user.has_perm(a.permission)]
+        # What this officer may actually do (the table's performers, not only permissions).
+        return [a.key for a in workflow.actions_for(selectors.officer_of(self.context["request"].user), obj)]
 
 
 class DossierDetailSerializer(DossierSerializer):
@@ -271,7 +271,11 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ActionRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The dossier's version the officer saw (stale forms are refused)")
-    note = serializers.CharField(required=False, allow_blank=True)
+    citizen_note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Shown to the citizen (status page, lookup API, messages)"
+    )
+    internal_note = serializers.CharField(required=False, allow_blank=True, help_text="Officers only")
+    note = serializers.CharField(required=False, allow_blank=True, help_text="Without saying whom for: internal")
     reason = serializers.CharField(required=False, allow_blank=True)
     to_department = serializers.SlugRelatedField(
         slug_field="code", queryset=Department.objects.filter(is_active=True), required=False
@@ -291,20 +295,23 @@ class ActionRequestSerializer(serializers.Serializer):
     result = serializers.CharField(required=False, allow_blank=True)
 
 
-# What each action takes from the request body (everything else is ignored).
+# What each action takes from the request body (everything else is ignored). Every action takes an
+# internal note (`note` is internal too); a citizen note where the reason is not already the public text.
+NOTES = ("citizen_note", "internal_note", "note")
+INTERNAL = ("internal_note", "note")
 ACTION_FIELDS = {
-    "accept": ("note",),
-    "refuse": ("reason",),
-    "hand_over": ("to_department", "to_officer", "step_due", "note"),
-    "request_supplement": ("items", "reason"),
-    "receive_supplement": ("note",),
-    "request_fees": ("amount", "note"),
-    "record_fees_paid": ("note",),
-    "postpone": ("new_date", "reason"),
-    "stop": ("reason",),
-    "mark_result_ready": ("result", "note"),
-    "return_result": ("note",),
-    "withdraw": ("reason",),
+    "accept": NOTES,
+    "refuse": ("reason", *INTERNAL),
+    "hand_over": ("to_department", "to_officer", "step_due", *NOTES),
+    "request_supplement": ("items", "reason", *INTERNAL),
+    "receive_supplement": NOTES,
+    "request_fees": ("amount", *NOTES),
+    "record_fees_paid": NOTES,
+    "postpone": ("new_date", "reason", *INTERNAL),
+    "stop": ("reason", *INTERNAL),
+    "mark_result_ready": ("result", *NOTES),
+    "return_result": NOTES,
+    "withdraw": ("reason", *INTERNAL),
 }
 REQUIRED_FIELDS = {
     "refuse": ("reason",),

@@ -10,27 +10,78 @@ from . import services
 from .models import Channel, Procedure
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}, format="%d/%m/%Y")
+INTERNAL_NOTE_LABEL = _("Ghi chú nội bộ (chỉ cán bộ thấy)")
+CITIZEN_NOTE_LABEL = _("Ghi chú gửi công dân (hiển thị công khai)")
+PUBLIC_REASON_HELP = _("Công dân sẽ đọc được lý do này (trang tra cứu, tin nhắn, phiếu in).")
 
 
-class ActionForm(forms.Form):
+def internal_note_field():
+    return forms.CharField(
+        label=INTERNAL_NOTE_LABEL,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Mặc định: ví dụ “trình lãnh đạo ký”, tên, số điện thoại đồng nghiệp. Công dân không thấy."),
+    )
+
+
+def citizen_note_field():
+    return forms.CharField(
+        label=CITIZEN_NOTE_LABEL,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Hiện trên trang tra cứu và trong tin nhắn gửi công dân. Chỉ ghi điều công dân được biết."),
+    )
+
+
+class NotesMixin:
+    """A note for the citizen and an internal one, clearly labelled; internal is the default.
+
+    A bare `note` posted without saying whom it is for (an old page, a script) is kept as internal."""
+
+    def notes(self):
+        data = self.cleaned_data
+        legacy = (self.data.get("note") or "").strip() if hasattr(self.data, "get") else ""
+        notes = {"internal_note": "\n".join(n for n in ((data.get("internal_note") or "").strip(), legacy) if n)}
+        if "citizen_note" in self.fields:
+            notes["citizen_note"] = (data.get("citizen_note") or "").strip()
+        return notes
+
+
+class ActionForm(NotesMixin, forms.Form):
+    """Every action form: the version the officer saw, the action's own fields, then both notes."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
+    citizen_note = citizen_note_field()
+    internal_note = internal_note_field()
+    # Actions whose citizen-facing text is the legally required reason: no second public note.
+    reason_is_public = False
 
     def __init__(self, *args, dossier, **kwargs):
         self.dossier = dossier
         super().__init__(*args, **kwargs)
+        if self.reason_is_public:
+            del self.fields["citizen_note"]
+        # The notes last, the internal one first (the default place to write).
+        names = [n for n in self.fields if n not in ("internal_note", "citizen_note")]
+        self.order_fields([*names, "internal_note", "citizen_note"])
 
     def service_kwargs(self):
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("internal_note", "citizen_note")}
         data["expected_version"] = data.pop("version")
-        return data
+        return {**data, **self.notes()}
 
 
 class NoteForm(ActionForm):
-    note = forms.CharField(label=_("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    pass
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason_is_public = True
+    reason = forms.CharField(
+        label=_("Lý do (gửi công dân, hiển thị công khai)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=PUBLIC_REASON_HELP,
+    )
 
 
 class HandOverForm(ActionForm):
@@ -41,7 +92,6 @@ class HandOverForm(ActionForm):
     step_due = forms.DateField(
         label=_("Hạn của bước này"), required=False, widget=DATE_WIDGET, help_text=_("Mặc định là ngày hẹn trả.")
     )
-    note = forms.CharField(label=_("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,13 +112,20 @@ class HandOverForm(ActionForm):
 class RequestSupplementForm(ActionForm):
     """Every missing paper at once, each with its reason (the rule: tell the citizen once, in writing)."""
 
+    reason_is_public = True
+
     other_items = forms.CharField(
         label=_("Giấy tờ khác cần bổ sung"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Mỗi dòng một giấy tờ, dạng “Tên giấy tờ: lý do”."),
     )
-    reason = forms.CharField(label=_("Ghi chú chung"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Ghi chú chung gửi công dân (hiển thị công khai)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=PUBLIC_REASON_HELP,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +138,9 @@ class RequestSupplementForm(ActionForm):
             )
             self.component_fields.append((component, missing, reason))
         # The checkboxes first, as the heading says; free text after them.
-        self.order_fields([name for _c, m, r in self.component_fields for name in (m, r)] + ["other_items", "reason"])
+        self.order_fields(
+            [name for _c, m, r in self.component_fields for name in (m, r)] + ["other_items", "reason", "internal_note"]
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -108,17 +167,22 @@ class RequestSupplementForm(ActionForm):
             "items": self.cleaned_data["items"],
             "reason": self.cleaned_data.get("reason") or "",
             "expected_version": self.cleaned_data["version"],
+            **self.notes(),
         }
 
 
 class RequestFeesForm(ActionForm):
     amount = forms.IntegerField(label=_("Số tiền (đồng)"), min_value=1)
-    note = forms.CharField(label=_("Ghi chú"), required=False)
 
 
 class PostponeForm(ActionForm):
+    reason_is_public = True
     new_date = forms.DateField(label=_("Ngày hẹn trả mới"), widget=DATE_WIDGET)
-    reason = forms.CharField(label=_("Lý do chậm trả"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Lý do chậm trả (gửi công dân, hiển thị công khai)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=PUBLIC_REASON_HELP,
+    )
 
 
 class ResultForm(ActionForm):
@@ -127,7 +191,6 @@ class ResultForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Ví dụ: Giấy khai sinh số 123/2026."),
     )
-    note = forms.CharField(label=_("Ghi chú"), required=False)
 
 
 ACTION_FORMS = {
@@ -159,7 +222,7 @@ class ProcedureChoiceForm(forms.Form):
         )
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(NotesMixin, forms.Form):
     """Tiếp nhận hồ sơ tại quầy."""
 
     channel = forms.TypedChoiceField(label=_("Hình thức nộp"), choices=Channel.choices, coerce=int, initial=1)
@@ -170,7 +233,8 @@ class IntakeForm(forms.Form):
     )
     applicant_address = forms.CharField(label=_("Địa chỉ"), max_length=300, required=False)
     applicant_email = forms.EmailField(label=_("Thư điện tử"), required=False)
-    note = forms.CharField(label=_("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    internal_note = internal_note_field()
+    citizen_note = citizen_note_field()
 
     def __init__(self, *args, procedure, **kwargs):
         self.procedure = procedure
@@ -187,6 +251,8 @@ class IntakeForm(forms.Form):
                 help_text=_("bắt buộc") if component.required else _("nếu có"),
             )
             self.component_fields.append((component, name))
+        names = [n for n in self.fields if n not in ("internal_note", "citizen_note")]
+        self.order_fields([*names, "internal_note", "citizen_note"])
 
     def components(self):
         return [

@@ -108,7 +108,7 @@ def public_status(dossier: Dossier) -> dict:
                 "action": str(workflow.EVENT_LABELS.get(event.action, event.action)),
                 "status": event.get_to_status_display(),
                 "department": str(event.to_department) if event.to_department else None,
-                "note": event.note,
+                "note": event.citizen_note,  # never internal_note
             }
         )
     return payload

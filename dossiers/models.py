@@ -305,8 +305,10 @@ class DossierEvent(models.Model):
     from_officer = models.ForeignKey(Officer, on_delete=models.PROTECT, null=True, related_name="+")
     to_officer = models.ForeignKey(Officer, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(_("thời điểm"))
-    note = models.TextField(_("ghi chú"), blank=True)
-    internal_note = models.TextField(_("ghi chú nội bộ"), blank=True)
+    # Shown to the citizen (status page, API lookup, messages, printed forms): reasons the law says the
+    # citizen must be told, and what the officer chose to tell them. Everything else is internal.
+    citizen_note = models.TextField(_("ghi chú gửi công dân (hiển thị công khai)"), blank=True)
+    internal_note = models.TextField(_("ghi chú nội bộ (chỉ cán bộ thấy)"), blank=True)
     step_due = models.DateField(_("hạn của bước"), null=True)
     step_grade = models.CharField(_("đánh giá bước trước"), max_length=10, choices=Grade.choices, blank=True)
     appointment_date = models.DateField(_("ngày hẹn sau thao tác"), null=True)

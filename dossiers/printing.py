@@ -116,7 +116,7 @@ def _apology(dossier) -> dict:
     previous = events[index - 1].appointment_date if index > 0 else None
     return {
         "postponement": event,
-        "reason": event.note,
+        "reason": event.citizen_note,
         "old_date": previous or dossier.original_appointment_date,
         "new_date": event.appointment_date,
         "officer": event.actor,
@@ -145,7 +145,7 @@ def _control(dossier) -> dict:
             "source": _route(event.from_department, event.from_officer),
             "target": _route(event.to_department, event.to_officer),
             "grade": event.get_step_grade_display(),
-            "note": event.note,  # never internal_note: this slip travels with the paper dossier
+            "note": event.citizen_note,  # never internal_note: this slip travels with the paper dossier
         }
         for event in events
     ]

@@ -81,6 +81,19 @@ class InvalidInput(WorkflowError):
     code = "invalid_input"
 
 
+class _SystemActor:
+    """The portal itself, acting on no officer's behalf (recorded with no actor)."""
+
+    def __repr__(self):
+        return "SYSTEM"
+
+
+# The only actor besides an Officer that services accept. Pass it explicitly, and only from paths
+# no officer initiates: a citizen's online registration, a management command, a scheduled job.
+# `None` is never accepted: a request without an officer profile is refused, not run as the system.
+SYSTEM = _SystemActor()
+
+
 @dataclass
 class Applicant:
     name: str
@@ -106,9 +119,12 @@ class MissingItem:
 
 @dataclass
 class _Change:
-    """What an action does besides the status: fields for the event row."""
+    """What an action does besides the status: fields for the event row.
 
-    note: str = ""
+    `citizen_note` is shown to the citizen (status page, API lookup, messages); `internal_note` only
+    to officers."""
+
+    citizen_note: str = ""
     internal_note: str = ""
     to_department: Department | None = None
     to_officer: Officer | None = None
@@ -198,16 +214,36 @@ def _check_components(procedure: Procedure, components: list[SubmittedComponent]
         raise InvalidInput(_("Hồ sơ chưa đủ thành phần bắt buộc: %s.") % "; ".join(missing))
 
 
-def _check_permission(officer: Officer | None, permission: str, dossier: Dossier | None = None):
-    if officer is None:
-        return  # system or citizen-initiated (e.g. an online registration)
-    if not officer.user.is_active or not officer.user.has_perm(permission):
+def _check_permission(actor, rule_key: str, dossier: Dossier | None = None):
+    """Refuse unless `actor` may perform `rule_key` (a workflow action, "receive" or "reissue_token")
+    on `dossier`: the permission AND a performer's place in the table. Seeing is not acting."""
+    if actor is SYSTEM:
+        return
+    if not isinstance(actor, Officer):
+        raise ActionForbidden(_("Tài khoản này chưa có hồ sơ cán bộ nên không thể xử lý hồ sơ."))
+    if not workflow.has_permission(actor, rule_key):
         raise ActionForbidden(_("Tài khoản của bạn không có quyền thực hiện thao tác này."))
-    if dossier is not None and not can_see(officer, dossier):
-        raise ActionForbidden(_("Hồ sơ này không thuộc phòng ban của bạn."))
+    if not workflow.is_performer(actor, rule_key, dossier):
+        rule = workflow.RULES[rule_key]
+        raise ActionForbidden(
+            _("Bạn không được “%(action)s” hồ sơ này: thao tác chỉ dành cho %(who)s.")
+            % {"action": rule.label, "who": workflow.performers_text(rule_key)}
+        )
+
+
+def _officer(actor) -> Officer | None:
+    """The officer to record: None for the system."""
+    return None if actor is SYSTEM else actor
+
+
+def _notes(citizen_note="", internal_note="", note="") -> _Change:
+    """The two notes of an action. A note given without saying whom it is for (`note`) is internal."""
+    internal = "\n".join(part.strip() for part in (internal_note or "", note or "") if part and part.strip())
+    return _Change(citizen_note=(citizen_note or "").strip(), internal_note=internal)
 
 
 def can_see(officer: Officer, dossier: Dossier) -> bool:
+    """Who may SEE a dossier (lists, pages). It grants no action: see `_check_permission`."""
     if officer.user.is_superuser or officer.user.has_perm("dossiers.view_all_dossiers"):
         return True
     return dossier.current_department_id == officer.department_id
@@ -229,7 +265,7 @@ def _record(dossier, action_key, from_status, officer, now, change: _Change, ste
         from_officer=change.extra.get("from_officer"),
         to_officer=change.to_officer,
         created_at=now,
-        note=change.note,
+        citizen_note=change.citizen_note,
         internal_note=change.internal_note,
         step_due=change.step_due,
         step_grade=step_grade,
@@ -243,18 +279,21 @@ def _record(dossier, action_key, from_status, officer, now, change: _Change, ste
     return event
 
 
-def _apply(dossier_or_pk, action_key, officer, expected_version, mutate):
-    """Lock, check, mutate, bump the version, record the event: one transaction."""
+def _apply(dossier_or_pk, action_key, actor, expected_version, mutate, notes: _Change):
+    """Lock, check, mutate, bump the version, record the event: one transaction.
+
+    `notes` carries the officer's citizen and internal notes; `mutate` may return a change whose own
+    citizen note (a legally required reason, a generated text) comes first."""
     spec = workflow.ACTIONS[action_key]
     pk = dossier_or_pk.pk if isinstance(dossier_or_pk, Dossier) else dossier_or_pk
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().select_related("procedure").get(pk=pk)
+        _check_permission(actor, action_key, dossier)
         if expected_version is not None and dossier.version != int(expected_version):
             raise StaleDossier(
                 _("Hồ sơ %(code)s vừa được người khác cập nhật; hãy tải lại trang và kiểm tra trước khi thao tác.")
                 % {"code": dossier.code}
             )
-        _check_permission(officer, spec.permission, dossier)
         if not workflow.is_allowed(action_key, dossier.status):
             raise ActionNotAllowed(
                 _("Không thể “%(action)s” khi hồ sơ đang ở trạng thái “%(status)s”.")
@@ -262,12 +301,14 @@ def _apply(dossier_or_pk, action_key, officer, expected_version, mutate):
             )
         now = current_time()
         from_status = dossier.status
-        change = mutate(dossier, now) or _Change()
+        change = (mutate(dossier, now) if mutate else None) or _Change()
+        change.citizen_note = "\n".join(n for n in (change.citizen_note, notes.citizen_note) if n)
+        change.internal_note = "\n".join(n for n in (change.internal_note, notes.internal_note) if n)
         dossier.status = workflow.target_status(action_key, from_status)
         dossier.version += 1
         dossier.save()
         step_grade = change.extra.pop("step_grade", "")
-        _record(dossier, action_key, from_status, officer, now, change, step_grade)
+        _record(dossier, action_key, from_status, _officer(actor), now, change, step_grade)
     return dossier
 
 
@@ -322,24 +363,39 @@ def _start_clock(dossier, officer, now):
 
 
 def receive_dossier(
-    *, officer: Officer, procedure: Procedure, applicant: Applicant, components, channel=Channel.COUNTER, note=""
+    *,
+    officer,
+    procedure: Procedure,
+    applicant: Applicant,
+    components,
+    channel=Channel.COUNTER,
+    citizen_note="",
+    internal_note="",
+    note="",
 ) -> Dossier:
-    """Counter intake (tiếp nhận): the dossier is created already accepted, with its code and date."""
+    """Counter intake (tiếp nhận): the dossier is created already accepted, with its code and date.
+
+    `officer` is the receiving officer (of a one-stop-shop department), or SYSTEM for records entered
+    by a command; anything else is refused before anything is written."""
     components = list(components)
-    _check_permission(officer, workflow.RECEIVE_PERMISSION)
+    _check_permission(officer, "receive")
     _check_components(procedure, components)
+    notes = _notes(citizen_note, internal_note, note)
+    officer = _officer(officer)
     with transaction.atomic():
         now = current_time()
         dossier = _create(procedure, applicant, components, channel, Status.ACCEPTED, officer, now)
         step_due = _start_clock(dossier, officer, now)
         dossier.save()
-        change = _Change(note=note, to_department=dossier.current_department, to_officer=officer, step_due=step_due)
-        _record(dossier, "receive", None, officer, now, change)
+        notes.to_department, notes.to_officer, notes.step_due = dossier.current_department, officer, step_due
+        _record(dossier, "receive", None, officer, now, notes)
     return dossier
 
 
 def register_online(*, procedure: Procedure, applicant: Applicant, components, channel=Channel.ONLINE) -> Dossier:
-    """A citizen's online or postal application: registered, waiting for an officer to accept it."""
+    """A citizen's online or postal application: registered, waiting for an officer to accept it.
+
+    Citizen-initiated: recorded with no actor (the SYSTEM actor), checked by the counter on `accept`."""
     components = list(components)
     with transaction.atomic():
         now = current_time()
@@ -351,28 +407,42 @@ def register_online(*, procedure: Procedure, applicant: Applicant, components, c
 
 
 # --- actions --------------------------------------------------------------------------------
+# Every action takes `citizen_note` (shown to the citizen) and `internal_note` (officers only); a
+# `note` given without saying whom it is for is internal. Reasons the law says the citizen must be
+# told (refusal, supplement, apology, stop, withdrawal) are citizen notes.
 
 
-def accept(dossier, officer, *, expected_version=None, note=""):
+def accept(dossier, officer, *, expected_version=None, citizen_note="", internal_note="", note=""):
     def mutate(d, now):
         _check_components(d.procedure, [SubmittedComponent(c.name, c.kind, c.count) for c in d.components.all()])
-        step_due = _start_clock(d, officer, now)
-        return _Change(note=note, to_department=d.current_department, to_officer=officer, step_due=step_due)
+        step_due = _start_clock(d, _officer(officer), now)
+        return _Change(to_department=d.current_department, to_officer=_officer(officer), step_due=step_due)
 
-    return _apply(dossier, "accept", officer, expected_version, mutate)
+    return _apply(dossier, "accept", officer, expected_version, mutate, _notes(citizen_note, internal_note, note))
 
 
-def refuse(dossier, officer, *, reason, expected_version=None):
+def refuse(dossier, officer, *, reason, expected_version=None, internal_note="", note=""):
     _require(reason.strip(), _("Phải ghi rõ lý do từ chối tiếp nhận."))
 
     def mutate(d, now):
         d.closed_at = now
-        return _Change(note=reason.strip())
+        return _Change(citizen_note=reason.strip())
 
-    return _apply(dossier, "refuse", officer, expected_version, mutate)
+    return _apply(dossier, "refuse", officer, expected_version, mutate, _notes("", internal_note, note))
 
 
-def hand_over(dossier, officer, *, to_department, to_officer=None, step_due=None, expected_version=None, note=""):
+def hand_over(
+    dossier,
+    officer,
+    *,
+    to_department,
+    to_officer=None,
+    step_due=None,
+    expected_version=None,
+    citizen_note="",
+    internal_note="",
+    note="",
+):
     _require(to_department is not None, _("Chưa chọn phòng ban nhận hồ sơ."))
     _require(
         to_officer is None or to_officer.department_id == to_department.pk,
@@ -383,27 +453,30 @@ def hand_over(dossier, officer, *, to_department, to_officer=None, step_due=None
         today = deadlines.local_date(now)
         _require(step_due is None or step_due >= today, _("Hạn của bước xử lý không được ở trong quá khứ."))
         due = step_due or max(d.due_date, today)
-        change = _Change(note=note, to_department=to_department, to_officer=to_officer, step_due=due)
+        change = _Change(to_department=to_department, to_officer=to_officer, step_due=due)
         _end_step(d, now, change)
         d.current_department = to_department
         d.current_officer = to_officer
         return change
 
-    return _apply(dossier, "hand_over", officer, expected_version, mutate)
+    return _apply(dossier, "hand_over", officer, expected_version, mutate, _notes(citizen_note, internal_note, note))
 
 
-def request_supplement(dossier, officer, *, items, reason="", expected_version=None):
-    """Phiếu yêu cầu bổ sung: every missing component at once, with why; the clock pauses."""
+def request_supplement(dossier, officer, *, items, reason="", expected_version=None, internal_note="", note=""):
+    """Phiếu yêu cầu bổ sung: every missing component at once, with why; the clock pauses.
+
+    The list and `reason` are told to the citizen (in writing, once)."""
     items = [MissingItem(i.name.strip(), i.reason.strip()) for i in items if i.name.strip()]
     _require(items, _("Phải liệt kê đầy đủ các giấy tờ cần bổ sung (một lần, bằng văn bản)."))
     _require(all(i.reason for i in items), _("Mỗi giấy tờ cần bổ sung phải có lý do."))
+    _require(officer is not SYSTEM, _("Phiếu yêu cầu bổ sung phải do một cán bộ lập."))
 
     def mutate(d, now):
         remaining = deadlines.remaining_working_days(now, d.due_date, current_calendar())
         request = SupplementRequest.objects.create(
             dossier=d,
             requested_at=now,
-            requested_by=officer,
+            requested_by=officer,  # an officer: SYSTEM cannot write a supplement request
             reason=reason.strip(),
             remaining_days=remaining,
             appointment_before=d.appointment_date,
@@ -414,12 +487,14 @@ def request_supplement(dossier, officer, *, items, reason="", expected_version=N
         d.paused_at = now
         d.remaining_days = remaining
         summary = "; ".join(f"{i.name} ({i.reason})" for i in items)
-        return _Change(note=_("Cần bổ sung: %s") % summary + (f". {reason.strip()}" if reason.strip() else ""))
+        return _Change(citizen_note=_("Cần bổ sung: %s") % summary + (f". {reason.strip()}" if reason.strip() else ""))
 
-    return _apply(dossier, "request_supplement", officer, expected_version, mutate)
+    return _apply(dossier, "request_supplement", officer, expected_version, mutate, _notes("", internal_note, note))
 
 
-def receive_supplement(dossier, officer, *, components=(), expected_version=None, note=""):
+def receive_supplement(
+    dossier, officer, *, components=(), expected_version=None, citizen_note="", internal_note="", note=""
+):
     """The citizen brought what was missing: the clock runs again and a new appointment date is issued."""
 
     def mutate(d, now):
@@ -447,27 +522,30 @@ def receive_supplement(dossier, officer, *, components=(), expected_version=None
         d.due_date = new_date
         d.paused_at = None
         d.remaining_days = None
-        return _Change(note=note or _("Đã nhận hồ sơ bổ sung; ngày hẹn trả mới %s.") % f"{new_date:%d/%m/%Y}")
+        return _Change(citizen_note=_("Đã nhận hồ sơ bổ sung; ngày hẹn trả mới %s.") % f"{new_date:%d/%m/%Y}")
 
-    return _apply(dossier, "receive_supplement", officer, expected_version, mutate)
+    notes = _notes(citizen_note, internal_note, note)
+    return _apply(dossier, "receive_supplement", officer, expected_version, mutate, notes)
 
 
-def request_fees(dossier, officer, *, amount, expected_version=None, note=""):
+def request_fees(dossier, officer, *, amount, expected_version=None, citizen_note="", internal_note="", note=""):
     _require(int(amount or 0) > 0, _("Số tiền phải nộp phải lớn hơn 0."))
 
     def mutate(d, now):
         d.fee_amount = int(amount)
-        return _Change(note=note or _("Số tiền phải nộp: %s đồng.") % f"{int(amount):,}".replace(",", "."))
+        return _Change(citizen_note=_("Số tiền phải nộp: %s đồng.") % f"{int(amount):,}".replace(",", "."))
 
-    return _apply(dossier, "request_fees", officer, expected_version, mutate)
-
-
-def record_fees_paid(dossier, officer, *, expected_version=None, note=""):
-    return _apply(dossier, "record_fees_paid", officer, expected_version, lambda d, now: _Change(note=note))
+    notes = _notes(citizen_note, internal_note, note)
+    return _apply(dossier, "request_fees", officer, expected_version, mutate, notes)
 
 
-def postpone(dossier, officer, *, new_date, reason, expected_version=None):
-    """Phiếu xin lỗi và hẹn lại ngày trả: a later appointment date, with the reason."""
+def record_fees_paid(dossier, officer, *, expected_version=None, citizen_note="", internal_note="", note=""):
+    notes = _notes(citizen_note, internal_note, note)
+    return _apply(dossier, "record_fees_paid", officer, expected_version, None, notes)
+
+
+def postpone(dossier, officer, *, new_date, reason, expected_version=None, internal_note="", note=""):
+    """Phiếu xin lỗi và hẹn lại ngày trả: a later appointment date, with the reason (told to the citizen)."""
     _require(reason.strip(), _("Phải ghi rõ lý do chậm trả kết quả."))
 
     def mutate(d, now):
@@ -478,9 +556,9 @@ def postpone(dossier, officer, *, new_date, reason, expected_version=None):
         _require(current_calendar().is_working_day(new_date), _("Ngày hẹn mới phải là ngày làm việc."))
         previous = d.appointment_date
         d.appointment_date = new_date
-        return _Change(note=reason.strip(), extra={"previous_appointment": previous})
+        return _Change(citizen_note=reason.strip(), extra={"previous_appointment": previous})
 
-    return _apply(dossier, "postpone", officer, expected_version, mutate)
+    return _apply(dossier, "postpone", officer, expected_version, mutate, _notes("", internal_note, note))
 
 
 def _close_with_reason(reason):
@@ -489,22 +567,23 @@ def _close_with_reason(reason):
     def mutate(d, now):
         d.closed_at = now
         d.paused_at = None
-        return _Change(note=reason.strip())
+        return _Change(citizen_note=reason.strip())
 
     return mutate
 
 
-def stop(dossier, officer, *, reason, expected_version=None):
+def stop(dossier, officer, *, reason, expected_version=None, internal_note="", note=""):
     _require(reason.strip(), _("Phải ghi rõ lý do dừng xử lý."))
-    return _apply(dossier, "stop", officer, expected_version, _close_with_reason(reason))
+    notes = _notes("", internal_note, note)
+    return _apply(dossier, "stop", officer, expected_version, _close_with_reason(reason), notes)
 
 
-def mark_result_ready(dossier, officer, *, result, expected_version=None, note=""):
+def mark_result_ready(dossier, officer, *, result, expected_version=None, citizen_note="", internal_note="", note=""):
     """The leader signs the result; the dossier is graded early / on time / late."""
     _require(result.strip(), _("Phải ghi kết quả giải quyết."))
 
     def mutate(d, now):
-        change = _Change(note=note, to_department=d.current_department, to_officer=None)
+        change = _Change(to_department=d.current_department, to_officer=None)
         _end_step(d, now, change)
         d.result = result.strip()
         d.result_ready_at = now
@@ -512,44 +591,47 @@ def mark_result_ready(dossier, officer, *, result, expected_version=None, note="
         d.grade = deadlines.grade(now, d.due_date)
         return change
 
-    return _apply(dossier, "mark_result_ready", officer, expected_version, mutate)
+    notes = _notes(citizen_note, internal_note, note)
+    return _apply(dossier, "mark_result_ready", officer, expected_version, mutate, notes)
 
 
-def return_result(dossier, officer, *, expected_version=None, note=""):
+def return_result(dossier, officer, *, expected_version=None, citizen_note="", internal_note="", note=""):
     def mutate(d, now):
         d.returned_at = now
         d.closed_at = now
-        d.current_officer = officer
-        return _Change(note=note)
+        d.current_officer = _officer(officer)
+        return None
 
-    return _apply(dossier, "return_result", officer, expected_version, mutate)
+    notes = _notes(citizen_note, internal_note, note)
+    return _apply(dossier, "return_result", officer, expected_version, mutate, notes)
 
 
-def withdraw(dossier, officer, *, reason, expected_version=None):
+def withdraw(dossier, officer, *, reason, expected_version=None, internal_note="", note=""):
     _require(reason.strip(), _("Phải ghi lý do rút hồ sơ (theo đơn của công dân)."))
-    return _apply(dossier, "withdraw", officer, expected_version, _close_with_reason(reason))
+    notes = _notes("", internal_note, note)
+    return _apply(dossier, "withdraw", officer, expected_version, _close_with_reason(reason), notes)
 
 
-def reissue_lookup_token(dossier, officer, *, expected_version=None, note=""):
-    """Lost receipt: a new QR token; the old link stops working at once. Status is unchanged."""
-    _check_permission(officer, workflow.RECEIVE_PERMISSION)
+def reissue_lookup_token(dossier, officer, *, expected_version=None, internal_note="", note=""):
+    """Lost receipt: a new QR token; the old link stops working at once. Status is unchanged.
+
+    Done at the counter; its note is internal (it may name the ID paper the citizen showed)."""
     pk = dossier.pk if isinstance(dossier, Dossier) else dossier
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(pk=pk)
+        _check_permission(officer, "reissue_token", dossier)
         if expected_version is not None and dossier.version != int(expected_version):
             raise StaleDossier(
                 _("Hồ sơ %(code)s vừa được người khác cập nhật; hãy tải lại trang.") % {"code": dossier.code}
             )
-        _check_permission(officer, workflow.RECEIVE_PERMISSION, dossier)
         previous = dossier.lookup_token
         dossier.lookup_token = new_lookup_token()
         dossier.version += 1
         dossier.save(update_fields=["lookup_token", "version"])
-        change = _Change(
-            internal_note=note or _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực."),
-            extra={"previous_lookup_token": previous},
-        )
-        _record(dossier, "reissue_token", dossier.status, officer, current_time(), change)
+        change = _notes("", internal_note, note)
+        change.internal_note = change.internal_note or _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực.")
+        change.extra["previous_lookup_token"] = previous
+        _record(dossier, "reissue_token", dossier.status, _officer(officer), current_time(), change)
     return dossier
 
 

@@ -42,7 +42,7 @@ def _values(event, dossier, kind):
         "procedure": dossier.procedure.name,
         "date": f"{dossier.appointment_date:%d/%m/%Y}" if dossier.appointment_date else "",
         "link": lookup_url(dossier),
-        "reason": event.note,
+        "reason": event.citizen_note,
     }
     if kind == Kind.SUPPLEMENT:
         request = dossier.supplement_requests.order_by("-requested_at").first()

@@ -65,7 +65,7 @@ def prepare_database(dossiers):
             conn.execute(
                 """
                 INSERT INTO dossiers_dossierevent (dossier_id, action, from_status, to_status, actor_id,
-                    to_department_id, to_officer_id, created_at, note, internal_note, step_due, step_grade,
+                    to_department_id, to_officer_id, created_at, citizen_note, internal_note, step_due, step_grade,
                     appointment_date)
                 SELECT d.id, 'receive', NULL, 2, d.received_by_id, d.current_department_id, d.current_officer_id,
                     d.accepted_at, '', '', d.due_date, '', d.appointment_date

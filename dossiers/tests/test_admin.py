@@ -76,7 +76,8 @@ def test_each_action_page_renders_for_an_officer_allowed_to_do_it(officers, acti
     from dossiers import services
 
     services.hand_over(dossier, officers["reception"], to_department=officers["leader"].department)
-    actor = officers["leader"] if action in ("postpone", "stop", "mark_result_ready") else officers["reception"]
+    # The counter requests fees and files withdrawals; the holding department (here the leader's) does the rest.
+    actor = officers["reception"] if action in ("request_fees", "withdraw") else officers["leader"]
     response = client_for(actor).get(action_url(dossier, action), **HOST)
     assert response.status_code == 200
     assert 'name="version"' in response.content.decode()
@@ -188,11 +189,11 @@ def test_the_timeline_cannot_be_edited_or_deleted_through_admin(officers):
     # Timeline entries have no admin page of their own; the dossier page shows them read-only.
     assert DossierEvent not in admin.site._registry
     page = client_for(officers["reception"]).get(change_url(dossier), **HOST).content.decode()
-    assert "Tiếp nhận tại quầy" in page and 'name="events-0-note"' not in page
+    assert "Tiếp nhận tại quầy" in page and 'name="events-0-citizen_note"' not in page
     response = client_for(officers["reception"]).post(change_url(dossier), {"status": 10}, **HOST)
     assert response.status_code == 403
     assert Dossier.objects.get(pk=dossier.pk).status == Status.ACCEPTED
-    assert DossierEvent.objects.get(pk=event.pk).note == event.note
+    assert DossierEvent.objects.get(pk=event.pk).citizen_note == event.citizen_note
 
 
 def test_print_pages_are_served_from_the_admin(officers):
@@ -202,3 +203,64 @@ def test_print_pages_are_served_from_the_admin(officers):
         response = client.get(reverse("admin:dossiers_dossier_print", args=[dossier.pk, form]), **HOST)
         assert response.status_code == 200 and dossier.code in response.content.decode()
     assert client.get(reverse("admin:dossiers_dossier_print", args=[dossier.pk, "apology"]), **HOST).status_code == 404
+
+
+def test_staff_without_officer_profile_cannot_receive(officers):
+    """A staff account given the reception role but no officer profile used to receive as "system"."""
+    from django.contrib.auth.models import User
+
+    from offices.roles import assign_role
+
+    user = User.objects.create_user("nhanvien.khong.ho.so", password="Mat-khau-dai-1", is_staff=True)
+    assign_role(user, "reception")
+    assert user.has_perm("dossiers.receive_dossier")
+    procedure = ProcedureFactory()
+    client = Client()
+    otp_login(client, user, password="Mat-khau-dai-1")
+    add = reverse("admin:dossiers_dossier_add") + f"?procedure={procedure.pk}"
+    counts = {f"count_{c.pk}": c.count for c in procedure.components.all()}
+    response = client.post(add, {"channel": 1, "applicant_name": "Nguyễn Văn C", **counts}, **HOST)
+    assert response.status_code == 403
+    assert not Dossier.objects.exists()
+    listing = client.get(reverse("admin:dossiers_dossier_changelist"), **HOST)
+    assert listing.status_code == 200  # logged in and seeing the list …
+    assert reverse("admin:dossiers_dossier_add") not in listing.content.decode()  # … with no "add" button
+
+
+def test_the_dossier_page_offers_only_the_actions_the_officer_may_perform(officers, other_department):
+    from dossiers import services
+
+    dossier = receive(officers["reception"], ProcedureFactory())
+    dossier = services.hand_over(dossier, officers["reception"], to_department=other_department)
+    client = client_for(officers["reception"])
+    page = client.get(change_url(dossier), **HOST).content.decode()
+    offered = set(re.findall(r'data-action="([a-z_]+)"', page))
+    assert offered == {"request_fees", "withdraw"}  # the counter's; not the holder's hand-over or supplement
+    for action in ("hand_over", "request_supplement"):
+        assert client.get(action_url(dossier, action), **HOST).status_code == 403
+        response = client.post(
+            action_url(dossier, action), {"version": dossier.version, "to_department": other_department.pk}, **HOST
+        )
+        assert response.status_code == 403
+    assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
+
+
+def test_action_forms_label_both_notes_and_a_bare_note_stays_internal(officers):
+    dossier = receive(officers["reception"], ProcedureFactory())
+    client = client_for(officers["reception"])
+    page = client.get(action_url(dossier, "hand_over"), **HOST).content.decode()
+    assert "Ghi chú gửi công dân (hiển thị công khai)" in page and "Ghi chú nội bộ (chỉ cán bộ thấy)" in page
+    assert page.index('name="internal_note"') < page.index('name="citizen_note"')  # internal first
+    response = client.post(
+        action_url(dossier, "hand_over"),
+        {
+            "version": dossier.version,
+            "to_department": officers["specialist"].department.pk,
+            "note": "Trình lãnh đạo ký, gọi anh Tuấn 0905000111",  # a field of an old page: whom for?
+        },
+        **HOST,
+    )
+    assert response.status_code == 302
+    event = Dossier.objects.get(pk=dossier.pk).events.order_by("-id").first()
+    assert (event.action, event.citizen_note) == ("hand_over", "")
+    assert event.internal_note == "Trình lãnh đạo ký, gọi anh Tuấn 0905000111"

@@ -24,7 +24,7 @@ def committed_counter_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         danang = Province.objects.get(slug="danang")
         with tenant_context(danang):
-            department = Department.objects.create(code="CONC-TEST", name="Quầy thử song song")
+            department = Department.objects.create(code="CONC-TEST", name="Quầy thử song song", is_reception=True)
             officer = OfficerFactory(role="reception", department=department, user__username="song.song")
             procedure = ProcedureFactory(code="9.999999", department=department)
         connection.set_schema_to_public()

@@ -7,7 +7,6 @@ with `printing.render_form` and read back as the HTML an officer would print.
 import base64
 import io
 import re
-from datetime import timedelta
 
 import pytest
 import zxingcpp
@@ -18,7 +17,6 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from dossiers import printing, services
-from dossiers.models import DossierEvent
 from dossiers.tests.factories import ProcedureFactory, receive
 from offices.tests.factories import DepartmentFactory, OfficerFactory
 
@@ -70,7 +68,7 @@ def specialist_holding(dossier, reception):
         role="specialist", department=dossier.procedure.department, user__last_name="Lê Minh", user__first_name="Châu"
     )
     dossier = services.hand_over(
-        dossier, reception, to_department=specialist.department, to_officer=specialist, note="Chuyển thẩm định"
+        dossier, reception, to_department=specialist.department, to_officer=specialist, citizen_note="Chuyển thẩm định"
     )
     return dossier, specialist
 
@@ -245,16 +243,10 @@ def test_control_slip_lists_every_event_in_order_and_never_internal_notes(in_dan
     dossier = services.request_supplement(
         dossier, specialist, items=[services.MissingItem("Tờ khai", "Thiếu chữ ký")], reason=""
     )
-    # No action writes internal notes yet; the timeline is append-only, so add one row as an action would.
-    last = dossier.events.order_by("-created_at", "-id").first()
-    DossierEvent.objects.create(
-        dossier=dossier,
-        action="receive_supplement",
-        from_status=dossier.status,
-        to_status=dossier.status,
-        actor=specialist,
-        created_at=last.created_at + timedelta(minutes=5),
-        note="Công dân đã nộp tờ khai có chữ ký",
+    dossier = services.receive_supplement(
+        dossier,
+        specialist,
+        citizen_note="Công dân đã nộp tờ khai có chữ ký",
         internal_note="BÍ MẬT: nghi giả mạo chữ ký, báo lãnh đạo",
     )
 

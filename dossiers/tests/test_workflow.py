@@ -10,16 +10,18 @@ from django.utils import timezone
 from dossiers import services, workflow
 from dossiers.models import Dossier, DossierEvent, Status
 from dossiers.tests.factories import ProcedureFactory, all_components, receive
+from offices.tests.factories import OfficerFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superofficer(officers):
-    """An officer holding every role, so that only the transition table decides."""
-    user = officers["leader"].user
-    user.groups.add(*Group.objects.all())
-    return officers["leader"]
+def superofficer(reception_desk):
+    """An officer holding every role, at the counter that also holds the dossier (counter, holder and
+    the holder's leader at once), so that only the transition table's statuses decide."""
+    officer = OfficerFactory(role="leader", department=reception_desk, user__username="moi.vai.tro")
+    officer.user.groups.add(*Group.objects.all())
+    return officer
 
 
 def dossier_in(status, officer, procedure):
@@ -107,12 +109,7 @@ def test_a_stale_form_changes_nothing(officers):
     seen_version = dossier.version
     services.hand_over(dossier, officers["reception"], to_department=officers["specialist"].department)
     with pytest.raises(services.StaleDossier, match="vừa được người khác cập nhật"):
-        services.request_supplement(
-            dossier,
-            officers["reception"],
-            items=[services.MissingItem("Tờ khai", "Thiếu")],
-            expected_version=seen_version,
-        )
+        services.withdraw(dossier, officers["reception"], reason="Công dân xin rút", expected_version=seen_version)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.IN_PROGRESS
 
 
@@ -126,7 +123,7 @@ def test_a_reception_officer_cannot_sign_a_result(officers):
 def test_a_specialist_acts_only_on_their_departments_dossiers(officers, other_department):
     dossier = receive(officers["reception"])
     services.hand_over(dossier, officers["reception"], to_department=other_department)
-    with pytest.raises(services.ActionForbidden, match="không thuộc phòng ban"):
+    with pytest.raises(services.ActionForbidden, match="chỉ dành cho phòng ban đang giữ hồ sơ"):
         services.request_supplement(
             dossier, officers["specialist"], items=[services.MissingItem("Tờ khai", "Thiếu chữ ký")]
         )
@@ -158,14 +155,14 @@ def test_intake_refuses_an_incomplete_dossier_and_a_bad_phone(officers):
 def test_timeline_rows_cannot_be_changed_or_deleted(officers):
     dossier = receive(officers["reception"])
     event = dossier.events.get()
-    event.note = "sửa"
+    event.citizen_note = "sửa"
     with pytest.raises(Exception, match="không được sửa"):
         event.save()
     with pytest.raises(Exception, match="không được xóa"):
         event.delete()
     # The database refuses too, whatever the code path.
     with pytest.raises(Exception, match="append-only"):
-        DossierEvent.objects.filter(pk=event.pk).update(note="sửa")
+        DossierEvent.objects.filter(pk=event.pk).update(internal_note="sửa")
 
 
 def test_hand_over_grades_the_step_that_ended(officers):
