@@ -151,7 +151,7 @@ def seed_dossiers():
     # 9 Yêu cầu thực hiện nghĩa vụ tài chính.
     d = story.receive("1.013978", next(people), 6)
     story.then(d, 6, "hand_over", "motcua", hour=15, to_department=land)
-    story.then(d, 2, "request_fees", "motcua", amount=1_250_000, note="Lệ phí trước bạ và phí thẩm định hồ sơ.")
+    story.then(d, 2, "request_fees", "motcua", amount=1_250_000, citizen_note="Lệ phí trước bạ và phí thẩm định hồ sơ.")
     # 10 Rút hồ sơ.
     d = story.receive("1.001612", next(people), 4)
     story.then(d, 1, "withdraw", "motcua", reason="Công dân có đơn xin rút hồ sơ để điều chỉnh ngành nghề.")
