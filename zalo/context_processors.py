@@ -11,12 +11,10 @@ def zalo_connection(request):
     Only on the province's admin pages, only for those who manage the OA (the province admins).
     Cleared by the next successful refresh (zalo.accounts.refresh).
     """
-    match = getattr(request, "resolver_match", None)
     user = getattr(request, "user", None)
     if (
-        match is None
-        or "admin" not in match.namespaces
-        or connection.schema_name == get_public_schema_name()
+        connection.schema_name == get_public_schema_name()
+        or not request.path.startswith(reverse("admin:index"))  # every page under the admin, its own too
         or user is None
         or not user.is_authenticated
         or not user.is_staff

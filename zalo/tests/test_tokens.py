@@ -23,6 +23,7 @@ ADMIN_PAGES = (
     "/admin/offices/officer/",
     "/admin/zalo/follower/",
     "/admin/zalo/zaloaccount/",
+    "/admin/xac-thuc-hai-buoc/",  # the officer's own two-factor page, also under the admin
 )
 
 
