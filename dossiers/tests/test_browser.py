@@ -251,6 +251,21 @@ def test_reception_officer_receives_prints_hands_over_and_requests_a_supplement(
         expect(page.locator(".field-status .readonly")).to_have_text("Đang xử lý")
         shot(page, "06-in-progress")
 
+        # The counter sees the dossier but no longer holds it: no supplement request from here.
+        expect(page.locator('a[data-action="request_supplement"]')).to_have_count(0)
+        expect(page.locator('a[data-action="withdraw"]')).to_be_visible()  # withdrawal stays at the counter
+        dossier_page = page.url
+
+        # The ward's specialist, who now holds it, logs in (through the second factor too).
+        page.context.clear_cookies()
+        page.goto(f"{live_url}/admin/login/")
+        page.fill("#id_username", "chuyenvien")
+        page.fill("#id_password", settings.DEMO_PASSWORD)
+        page.fill("#id_otp_token", authenticator_code(trial_province, "chuyenvien"))
+        page.click("input[type=submit]")
+        expect(page).to_have_url(f"{live_url}/admin/")
+        page.goto(dossier_page)
+
         # Ask the citizen, once and in writing, for everything missing: one listed paper and one other.
         page.locator('a[data-action="request_supplement"]').click()
         page.locator(f"[name=missing_{catalogue['component']}]").check()
