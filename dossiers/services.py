@@ -242,13 +242,6 @@ def _notes(citizen_note="", internal_note="", note="") -> _Change:
     return _Change(citizen_note=(citizen_note or "").strip(), internal_note=internal)
 
 
-def can_see(officer: Officer, dossier: Dossier) -> bool:
-    """Who may SEE a dossier (lists, pages). It grants no action: see `_check_permission`."""
-    if officer.user.is_superuser or officer.user.has_perm("dossiers.view_all_dossiers"):
-        return True
-    return dossier.current_department_id == officer.department_id
-
-
 def _last_step(dossier: Dossier):
     return dossier.events.exclude(step_due=None).order_by("-created_at", "-id").first()
 

@@ -19,7 +19,7 @@ from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "danang.localhost"}
-SECRET = "Trình lãnh đạo ký, gọi anh Tuấn 0905000111"
+INTERNAL_REMARK = "Trình lãnh đạo ký, gọi anh Tuấn 0905000111"
 UNLABELLED = "nghi giấy tờ giả, báo công an"
 
 
@@ -60,22 +60,24 @@ def test_internal_note_never_reaches_the_public_page(officers):
     reception, specialist, leader = officers["reception"], officers["specialist"], officers["leader"]
     dossier = receive(reception, ProcedureFactory(department=specialist.department))
     dossier = services.hand_over(
-        dossier, reception, to_department=specialist.department, to_officer=specialist, internal_note=SECRET
+        dossier, reception, to_department=specialist.department, to_officer=specialist, internal_note=INTERNAL_REMARK
     )
-    dossier = services.hand_over(dossier, specialist, to_department=leader.department, internal_note=SECRET)
+    dossier = services.hand_over(dossier, specialist, to_department=leader.department, internal_note=INTERNAL_REMARK)
     new_date = services.current_calendar().add_working_days(dossier.appointment_date, 2)
-    dossier = services.postpone(dossier, leader, new_date=new_date, reason="Chờ xác minh hộ tịch", internal_note=SECRET)
-    dossier = services.mark_result_ready(dossier, leader, result="Giấy khai sinh số 12", internal_note=SECRET)
+    dossier = services.postpone(
+        dossier, leader, new_date=new_date, reason="Chờ xác minh hộ tịch", internal_note=INTERNAL_REMARK
+    )
+    dossier = services.mark_result_ready(dossier, leader, result="Giấy khai sinh số 12", internal_note=INTERNAL_REMARK)
     # Through the API too, as a script would send it.
     token, _created = Token.objects.get_or_create(user=reception.user)
     response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").post(
         f"/api/v1/dossiers/{dossier.pk}/actions/return_result/",
-        {"version": dossier.version, "internal_note": SECRET},
+        {"version": dossier.version, "internal_note": INTERNAL_REMARK},
         "application/json",
         **HOST,
     )
     assert response.status_code == 200, response.json()
-    assert all(SECRET in e["internal_note"] for e in response.json()["events"][1:])  # officers see it
+    assert all(INTERNAL_REMARK in e["internal_note"] for e in response.json()["events"][1:])  # officers see it
 
     public = everything_public(dossier)
     for where, text in public.items():
@@ -114,7 +116,7 @@ def test_citizen_note_is_shown(officers):
             "version": dossier.version,
             "to_department": officers["specialist"].department.code,
             "citizen_note": "Hồ sơ đã chuyển phòng Tư pháp thẩm định",
-            "internal_note": SECRET,
+            "internal_note": INTERNAL_REMARK,
         },
         "application/json",
         **HOST,
@@ -133,8 +135,8 @@ def test_existing_notes_become_internal_except_reasons_the_citizen_must_see(offi
 
     migration = importlib.import_module("dossiers.migrations.0003_citizen_and_internal_notes")
     reception, specialist = officers["reception"], officers["specialist"]
-    dossier = received_with(reception, ProcedureFactory(department=specialist.department), citizen_note=SECRET)
-    dossier = services.hand_over(dossier, reception, to_department=specialist.department, citizen_note=SECRET)
+    dossier = received_with(reception, ProcedureFactory(department=specialist.department), citizen_note=INTERNAL_REMARK)
+    dossier = services.hand_over(dossier, reception, to_department=specialist.department, citizen_note=INTERNAL_REMARK)
     dossier = services.request_fees(dossier, specialist, amount=20_000)
     dossier = services.record_fees_paid(dossier, specialist, citizen_note="Đã nộp tại quầy")
     dossier = services.stop(dossier, officers["leader"], reason="Hồ sơ giả mạo")
@@ -148,8 +150,8 @@ def test_existing_notes_become_internal_except_reasons_the_citizen_must_see(offi
     migration.move_notes(None, editor)
 
     notes = {e.action: (e.citizen_note, e.internal_note) for e in DossierEvent.objects.filter(dossier=dossier)}
-    assert notes["receive"] == ("", SECRET)
-    assert notes["hand_over"] == ("", SECRET)
+    assert notes["receive"] == ("", INTERNAL_REMARK)
+    assert notes["hand_over"] == ("", INTERNAL_REMARK)
     assert notes["request_fees"] == ("Số tiền phải nộp: 20.000 đồng.", "")
     assert notes["record_fees_paid"] == ("", "Đã nộp tại quầy")
     assert notes["stop"] == ("Hồ sơ giả mạo", "")
