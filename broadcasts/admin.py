@@ -135,6 +135,7 @@ AUDIT_LABELS = {
     "start": _("Bắt đầu gửi"),
     "fan_out": _("Lập danh sách người nhận"),
     "sent": _("Gửi xong"),
+    "article_fallback": _("Không gửi được dạng bài viết: gửi từng người"),
     "rate_per_minute": _("Đổi giới hạn gửi mỗi phút"),
     "request_emergency_alone": _("Đề nghị bật gửi khẩn cấp một người"),
     "approve_emergency_alone": _("Duyệt đề nghị: bật gửi khẩn cấp một người"),
@@ -265,6 +266,7 @@ class BroadcastAdmin(admin.ModelAdmin):
             "emergency_allowed": BroadcastSettings.current().allow_emergency_alone,
             "excluded_approvers": [str(o) for o in excluded],
             "editing_returns_to_draft": b.state in (State.SUBMITTED, State.REJECTED),
+            "article_fallbacks": list(b.audit.filter(action="article_fallback").values_list("note", flat=True)),
         }
         if not self._editable(b):
             extra.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)

@@ -13,7 +13,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,12 +23,15 @@ from zalo import accounts
 from zalo import errors as zerr
 from zalo.models import Follower
 
-from . import services
+from . import services, stopping
 from .models import Broadcast, BroadcastSettings, Recipient, Severity, State
 
 logger = logging.getLogger(__name__)
 BATCH = 200
 MAX_RATE_LIMIT_RETRIES = 5
+# Zalo's article limits (docs/zalo-api.md, "Articles"); the cover is the portal's static default.
+ARTICLE_TITLE_MAX, ARTICLE_AUTHOR_MAX, ARTICLE_DESCRIPTION_MAX = 150, 50, 300
+ARTICLE_COVER = "broadcasts/article-cover.png"
 
 
 def audience(b: Broadcast):
@@ -97,59 +99,108 @@ def _create_recipients(b, limit=None):
     return Recipient.objects.filter(broadcast=b).count()
 
 
+def article_author():
+    """Zalo requires an author (≤ 50 characters): the OA's name, else the province's."""
+    from django.db import connection
+
+    account = accounts.current_account()
+    name = (account.name if account else "") or getattr(connection.tenant, "name", "")
+    return name.strip()[:ARTICLE_AUTHOR_MAX]
+
+
+def article_cover_url():
+    """An image Zalo can fetch: the configured one, else the portal's own default cover."""
+    from django.db import connection
+    from django.templatetags.static import static
+
+    from provinces.services import province_url
+
+    return settings.BROADCAST_ARTICLE_COVER_URL or province_url(connection.tenant, static(ARTICLE_COVER))
+
+
 def _send_article(b):
+    """One article broadcast; False (with the reason audited) when it cannot go out that way."""
     client = accounts.client()
+    author = article_author()
     try:
+        if not author:
+            raise zerr.Permanent(None, "no OA or province name for the article's author")
         token = accounts.call_with_token(
-            lambda t: client.create_article(t, b.title, message_text(b), description=b.title[:100])
+            lambda t: client.create_article(
+                t,
+                b.title[:ARTICLE_TITLE_MAX],
+                message_text(b),
+                author=author,
+                description=b.body[:ARTICLE_DESCRIPTION_MAX],
+                cover_photo_url=article_cover_url(),
+            )
         )
         article_id = None
-        for _ in range(20):
+        for _attempt in range(20):
             article_id = accounts.call_with_token(lambda t: client.verify_article(t, token))
             if article_id:
                 break
             time.sleep(0.5)
         if not article_id:
-            return False
+            raise zerr.TransportFailure(None, "the article was still being processed after 10 s")
+        if stopping.is_cancelled(b.pk):
+            return True  # cancelled meanwhile: nothing to send (and nobody to send to per follower)
         accounts.call_with_token(lambda t: client.broadcast_article(t, article_id))
     except zerr.ZaloError as exc:  # night ban, quota, anything: fall back to per-follower messages
         logger.info("article broadcast not possible (%s); sending per follower", exc.__class__.__name__)
+        services.record_article_fallback(
+            b.pk,
+            _("Không gửi được dạng bài viết (%(error)s); chuyển sang gửi từng người quan tâm.") % {"error": exc},
+        )
         return False
     services.record_article_sent(b.pk, audience(b).count())
     return True
 
 
-CHUNK = 25  # recipients claimed together: one claim and one result write per chunk
+class Stopped(Exception):
+    """The broadcast was cancelled: this recipient is not sent."""
 
 
-def _claim_chunk(ids):
-    """Mark these recipients as being sent (only those still pending); returns the claimed ids."""
-    with transaction.atomic():
-        claimed = list(
-            Recipient.objects.filter(pk__in=ids, status=Recipient.Status.PENDING)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-        )
-        Recipient.objects.filter(pk__in=claimed).update(status=Recipient.Status.SENDING, claimed_at=timezone.now())
-    return claimed
+def _claim(pk):
+    """pending → sending, only while the broadcast is still sending; the claimed row, or None."""
+    claimed = Recipient.objects.filter(pk=pk, status=Recipient.Status.PENDING, broadcast__state=State.SENDING).update(
+        status=Recipient.Status.SENDING, claimed_at=timezone.now(), error=""
+    )
+    if claimed != 1:
+        return None
+    return Recipient.objects.select_related("follower").get(pk=pk)
 
 
-def _send_one(recipient, text, template_id, bucket, token):
+def _set(pk, expected, **changes):
+    """Compare-and-set: change the row only if it is still in one of the `expected` states."""
+    return Recipient.objects.filter(pk=pk, status__in=expected).update(**changes)
+
+
+def template_data(text):
+    return {"tieu_de": text[:100], "noi_dung": text[:400]}
+
+
+def _send_one(recipient, text, template_id, bucket, token, stopped):
+    """Send to one follower → (channel, Zalo's message id); `stopped()` is asked right before each send."""
     client = accounts.client()
     follower = recipient.follower
     window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)
     recent = follower.last_interaction_at and timezone.now() - follower.last_interaction_at < window
-    data = {"tieu_de": text[:100], "noi_dung": text[:400]}
+    data = template_data(text)
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
         bucket.take()
         try:
             if recent:
                 try:
+                    if stopped():
+                        raise Stopped
                     return "cs", token.call(lambda t: client.send_cs_message(t, follower.user_id, text))
                 except zerr.NotInteracted:
                     recent = False
             if not template_id:
                 raise zerr.Permanent(None, "no broadcast template configured for template messages")
+            if stopped():
+                raise Stopped
             return "template", token.call(
                 lambda t: client.send_template_message(t, follower.user_id, template_id, data)
             )
@@ -159,6 +210,9 @@ def _send_one(recipient, text, template_id, bucket, token):
 
 
 def send_batch(broadcast_id, recipient_ids):
+    """Send to these recipients one by one: claim (compare-and-set), check the cancellation flag, send,
+    record (compare-and-set). A lost answer leaves the row uncertain, to be reconciled, never resent."""
+    sent, sending, uncertain = Recipient.Status.SENT, Recipient.Status.SENDING, Recipient.Status.UNCERTAIN
     b = Broadcast.objects.get(pk=broadcast_id)
     account = accounts.current_account()
     if account is None:
@@ -172,20 +226,31 @@ def send_batch(broadcast_id, recipient_ids):
     bucket = TokenBucket(tenant_key("bucket", account.oa_id), rate)
     text = message_text(b)
     token = accounts.TokenSession()
-    ids = sorted(recipient_ids)
-    for start in range(0, len(ids), CHUNK):
-        if Broadcast.objects.filter(pk=broadcast_id, state=State.CANCELLED).exists():
+
+    def stopped():
+        return stopping.is_cancelled(broadcast_id)
+
+    for pk in sorted(recipient_ids):
+        if stopped():
             break
-        claimed = _claim_chunk(ids[start : start + CHUNK])
-        results = []
-        for recipient in Recipient.objects.select_related("follower").filter(pk__in=claimed).order_by("pk"):
-            try:
-                recipient.channel, recipient.message_id = _send_one(recipient, text, template_id, bucket, token)
-                recipient.status, recipient.sent_at = Recipient.Status.SENT, timezone.now()
-            except zerr.ZaloError as exc:
-                recipient.status, recipient.error = Recipient.Status.FAILED, str(exc)[:300]
-            results.append(recipient)
-        Recipient.objects.bulk_update(results, ["status", "channel", "message_id", "sent_at", "error"])
+        recipient = _claim(pk)
+        if recipient is None:
+            continue  # sent, taken by another worker, skipped, or the broadcast is no longer sending
+        try:
+            channel, message_id = _send_one(recipient, text, template_id, bucket, token, stopped)
+        except Stopped:
+            _set(pk, [sending], status=Recipient.Status.SKIPPED)
+            break
+        except zerr.TransportFailure as exc:  # Zalo may have accepted it: find out before any resend
+            _set(pk, [sending], status=uncertain, error=str(exc)[:300])
+            continue
+        except zerr.ZaloError as exc:  # Zalo answered with a refusal: nothing went out
+            _set(pk, [sending], status=Recipient.Status.FAILED, error=str(exc)[:300])
+            continue
+        # It went out: record it even if the reaper has meanwhile taken the row for uncertain.
+        fields = {"channel": channel, "message_id": message_id, "sent_at": timezone.now(), "error": ""}
+        if not _set(pk, [sending, uncertain, Recipient.Status.PENDING], status=sent, **fields):
+            logger.warning("broadcast %s recipient %s: sent, but the row had moved on", broadcast_id, pk)
     finish_if_done(broadcast_id)
 
 
@@ -243,18 +308,20 @@ def per_ward_counts(b: Broadcast):
 def resume(now=None):
     """Beat: finish broadcasts whose batches were lost with a broker or a killed worker.
 
-    A recipient left "sending" by a killed worker may or may not have received the warning: it waits
-    (uncertain) for Zalo's delivery receipt, and is sent again only if none came in time. Pending
-    recipients of a broadcast still sending are queued again. Returns {broadcast id: [batches]}.
+    A recipient left "sending" by a killed worker, or whose answer was lost, may or may not have
+    received the warning: it becomes uncertain, and after a while it is reconciled against the OA's
+    conversation with that follower (`reconcile`) — sent if the message is there, queued again only if
+    it is not, failed visibly if nobody can tell. Pending recipients of a broadcast still sending are
+    queued again. Returns {broadcast id: [batches]}.
     """
     now = now or timezone.now()
     stale = timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
     confirm = timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS)
-    live = Recipient.objects.filter(broadcast__state=State.SENDING)
+    live = Recipient.objects.filter(broadcast__state__in=(State.SENDING, State.CANCELLED))
     live.filter(status=Recipient.Status.SENDING, claimed_at__lt=now - stale).update(status=Recipient.Status.UNCERTAIN)
-    live.filter(status=Recipient.Status.UNCERTAIN, claimed_at__lt=now - stale - confirm).update(
-        status=Recipient.Status.PENDING
-    )
+    doubtful = live.filter(status=Recipient.Status.UNCERTAIN, claimed_at__lt=now - confirm)
+    for recipient in doubtful.select_related("follower", "broadcast").order_by("pk")[:RECONCILE_PER_RUN]:
+        reconcile(recipient, give_up=recipient.claimed_at < now - stale - confirm * GIVE_UP_AFTER_CONFIRMS)
     work = {}
     for b in Broadcast.objects.filter(state=State.SENDING, started_at__lt=now - stale):
         ids = list(Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).values_list("pk", flat=True))
@@ -265,11 +332,78 @@ def resume(now=None):
     return work
 
 
-def record_receipt(user_id, delivered_at):
-    """Zalo delivered a message to this user: confirms an uncertain broadcast send made before it."""
+RECONCILE_PER_RUN = 500  # conversation lookups per beat run (each is one Zalo request)
+GIVE_UP_AFTER_CONFIRMS = 10  # lookups failing this long: the row fails, visibly, and is never resent
+CLOCK_SKEW_MS = 5000
+CONVERSATION_PAGES = 5  # of 10 messages: how far back a lookup goes
+
+
+def _is_ours(item, text, since_ms):
+    """A message of the OA to this follower, after the claim, with this broadcast's text."""
+    try:
+        at = int(item.get("time") or 0)
+    except (TypeError, ValueError):
+        return False
+    if str(item.get("src")) != "0" or at < since_ms - CLOCK_SKEW_MS:
+        return False
+    shown = str(item.get("message") or "")
+    if item.get("type") == "template":
+        return template_data(text)["tieu_de"] in shown
+    return shown == text
+
+
+def _look_up(client, user_id, text, since_ms):
+    """Page back through the conversation (newest first) until the message or the claim time."""
+    for page in range(CONVERSATION_PAGES):
+        items = accounts.call_with_token(lambda t, offset=page * 10: client.conversation(t, user_id, offset=offset))
+        found = next((item for item in items if _is_ours(item, text, since_ms)), None)
+        if found is not None:
+            return found
+        times = [int(item["time"]) for item in items if str(item.get("time", "")).isdigit()]
+        if len(items) < 10 or (times and min(times) < since_ms - CLOCK_SKEW_MS):
+            return None
+    raise zerr.RetryLater(None, "the conversation goes back further than the lookup reads")
+
+
+def reconcile(recipient, give_up=False):
+    """Did Zalo accept the uncertain send? Looks in the OA's conversation with the follower.
+
+    Found → sent (with Zalo's message id); not there → pending again (or skipped if the broadcast was
+    cancelled); the lookup failing → left uncertain, or failed once `give_up` (never resent on a guess).
+    Every change is a compare-and-set from "uncertain". Returns the new status, or None if unchanged.
+    """
+    uncertain = [Recipient.Status.UNCERTAIN]
+    client = accounts.client()
+    text = message_text(recipient.broadcast)
+    since_ms = int(recipient.claimed_at.timestamp() * 1000) if recipient.claimed_at else 0
+    try:
+        found = _look_up(client, recipient.follower.user_id, text, since_ms)
+    except zerr.ZaloError as exc:
+        if give_up and _set(
+            recipient.pk,
+            uncertain,
+            status=Recipient.Status.FAILED,
+            error=_("Không xác định được tin đã đến người nhận hay chưa (%(error)s); không gửi lại.") % {"error": exc},
+        ):
+            return Recipient.Status.FAILED
+        return None
+    if found is not None:
+        channel = "template" if found.get("type") == "template" else "cs"
+        fields = {"channel": channel, "message_id": str(found.get("message_id") or ""), "sent_at": timezone.now()}
+        fields["error"] = ""
+        return Recipient.Status.SENT if _set(recipient.pk, uncertain, status=Recipient.Status.SENT, **fields) else None
+    again = Recipient.Status.PENDING if recipient.broadcast.state == State.SENDING else Recipient.Status.SKIPPED
+    return again if _set(recipient.pk, uncertain, status=again) else None
+
+
+def record_receipt(message_id, delivered_at):
+    """Zalo delivered the message with this id: confirms the one recipient row that sent it.
+
+    Matched by Zalo's message id only — a receipt for another message to the same user (a dossier
+    notice) confirms nothing here."""
+    if not message_id:
+        return 0
     return Recipient.objects.filter(
+        message_id=str(message_id),
         status__in=(Recipient.Status.UNCERTAIN, Recipient.Status.SENDING),
-        follower__user_id=user_id,
-        claimed_at__lte=delivered_at,
-        broadcast__state=State.SENDING,
     ).update(status=Recipient.Status.SENT, sent_at=delivered_at)

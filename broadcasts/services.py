@@ -12,11 +12,13 @@ The single-admin emergency path needs the province setting, which one province a
 alone: the national operator turns it on, or a second province admin approves a first one's request.
 """
 
+import redis
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import stopping
 from .models import AuditEntry, Broadcast, BroadcastSettings, Recipient, SettingsAuditEntry, Severity, State
 
 
@@ -250,16 +252,36 @@ def send_emergency_alone(broadcast, officer, reason, *, expected_version=None):
     return b
 
 
-@transaction.atomic
 def cancel(broadcast, officer, reason="", *, expected_version=None):
-    """Stops what is not yet sent; what went out stays recorded."""
+    """Stops what is not yet sent; what went out stays recorded.
+
+    The cancellation flag (`stopping`) is raised while the row is locked, before the commit, so that
+    once this returns every worker sees it before its next send (only a message already on the wire
+    may still go out); the pending recipients are skipped and no recipient can be claimed any more.
+    """
     _check(officer, APPROVE_PERMISSION)
-    b = _locked(broadcast, {State.DRAFT, State.SUBMITTED, State.APPROVED, State.SENDING}, _("hủy"), expected_version)
-    b.state, b.decision_reason = State.CANCELLED, (reason or "").strip()
-    b.finished_at = timezone.now()
-    _write(b, "state", "decision_reason", "finished_at")
-    Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).update(status=Recipient.Status.SKIPPED)
-    _audit(b, officer, "cancel", reason)
+    raised = None
+    try:
+        with transaction.atomic():
+            b = _locked(
+                broadcast, {State.DRAFT, State.SUBMITTED, State.APPROVED, State.SENDING}, _("hủy"), expected_version
+            )
+            try:
+                stopping.raise_flag(b.pk)
+            except redis.RedisError:
+                raise BroadcastError(_("Không dừng được việc gửi tin lúc này; hãy thử hủy lại.")) from None
+            raised = b.pk
+            b.state, b.decision_reason = State.CANCELLED, (reason or "").strip()
+            b.finished_at = timezone.now()
+            _write(b, "state", "decision_reason", "finished_at")
+            Recipient.objects.filter(broadcast=b, status=Recipient.Status.PENDING).update(
+                status=Recipient.Status.SKIPPED
+            )
+            _audit(b, officer, "cancel", reason)
+    except BaseException:
+        if raised is not None:
+            stopping.lower_flag(raised)  # nothing was cancelled: the sends go on
+        raise
     return b
 
 
@@ -324,6 +346,15 @@ def record_article_sent(broadcast_id, total):
             fields += ["state", "finished_at"]
         _write(b, *fields)
         _audit(b, None, "sent", _("Gửi một bài viết cho %(total)s người quan tâm") % {"total": total})
+
+
+def record_article_fallback(broadcast_id, reason):
+    """The article broadcast was not possible: it goes per follower instead, and its audit says why
+    (the admin page shows that entry; `delivery_mode` is set by `record_fan_out` once every recipient is
+    written)."""
+    with transaction.atomic():
+        b = Broadcast.objects.select_for_update().get(pk=broadcast_id)
+        _audit(b, None, "article_fallback", str(reason)[:1000])
 
 
 def finish_sending(broadcast_id, unfinished):

@@ -274,6 +274,8 @@ ZALO_WEBHOOK_MAX_BODY_BYTES = int(env("ZALO_WEBHOOK_MAX_BODY_BYTES", str(64 * 10
 ZALO_WEBHOOK_MAX_AGE_SECONDS = int(env("ZALO_WEBHOOK_MAX_AGE_SECONDS", str(15 * 60)))
 ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
 ZALO_CS_WINDOW_DAYS = float(env("ZALO_CS_WINDOW_DAYS", "7"))  # CS messages only after a recent interaction
+# Cover photo of broadcast articles (Zalo fetches it); empty: the portal's own /static/broadcasts/article-cover.png.
+BROADCAST_ARTICLE_COVER_URL = env("BROADCAST_ARTICLE_COVER_URL", "")
 
 # --- Notifications (outbox) -----------------------------------------------------------------
 NOTIFICATION_DEADLINE_HOURS = int(env("NOTIFICATION_DEADLINE_HOURS", "48"))  # then FAILED, visible to officers

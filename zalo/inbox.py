@@ -150,9 +150,7 @@ def on_received(payload):
     delivery.record_delivery(
         tracking_id=message.get("tracking_id"), message_id=message.get("msg_id"), delivered_at=when
     )
-    recipient = str((payload.get("recipient") or {}).get("id", ""))
-    if recipient and not message.get("tracking_id"):  # a Zalo user (ZNS receipts name a phone)
-        record_receipt(recipient, when)
+    record_receipt(message.get("msg_id"), when)  # a broadcast recipient, by Zalo's message id only
     return "delivered"
 
 
