@@ -24,7 +24,9 @@ admin) until a refresh succeeds.
 
 import hashlib
 import logging
-from datetime import timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -94,11 +96,48 @@ def _lock(account_pk: int, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT {function}(%s)", [lock_key(account_pk)])
 
 
-def _read_shared(account_pk: int) -> ZaloAccount:
-    """Inside a transaction: the account as stored once no refresh is in progress; none starts until it ends."""
-    _lock(account_pk, exclusive=False)
-    # A new statement after the lock: it sees the pair a refresh that held the lock committed.
-    return ZaloAccount.objects.get(pk=account_pk)
+@contextmanager
+def _token_in_use(account_pk: int):
+    """The stored token (None if the account is gone or inactive), read once no refresh is in progress;
+    none starts until the block ends. Outside a transaction the lock is the session's own, released when
+    the block ends (no transaction is kept open while Zalo answers); inside one it is the transaction's.
+    One cursor for the lock, the read and the unlock: this runs before every API call."""
+    key = lock_key(account_pk)
+    session = not connection.in_atomic_block
+    lock = "pg_advisory_lock_shared" if session else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {lock}(%s)", [key])
+        try:
+            # A new statement after the lock: it sees the pair a refresh that held the lock committed.
+            cursor.execute(
+                f'SELECT access_token, access_token_expires_at FROM "{ZaloAccount._meta.db_table}" '
+                "WHERE id = %s AND is_active",
+                [account_pk],
+            )
+            row = cursor.fetchone()
+            yield StoredToken(*row) if row else None
+        finally:
+            if session:
+                try:
+                    cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+                except DatabaseError as exc:  # the connection is gone, and its locks with it
+                    logger.warning("Zalo token lock not released: %s", exc.__class__.__name__)
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    access_token: str = field(repr=False)
+    access_token_expires_at: datetime | None
+
+
+_account_pks: dict[str, int] = {}  # schema → its active account's pk (checked at every read)
+
+
+def _account_pk(*, fresh: bool = False) -> int:
+    schema = connection.schema_name
+    if fresh or schema not in _account_pks:
+        _account_pks[schema] = _current_pk()
+    return _account_pks[schema]
 
 
 # -- refreshing ----------------------------------------------------------------------------------
@@ -201,10 +240,8 @@ def access_token(*, stale_token: str | None = None) -> str:
     """
     if stale_token is not None:
         return refresh(stale_token=stale_token)
-    pk = _current_pk()
-    with transaction.atomic():
-        account = _read_shared(pk)
-        if not _needs_refresh(account, timezone.now()):
+    with _token_in_use(_account_pk(fresh=True)) as account:
+        if account is not None and not _needs_refresh(account, timezone.now()):
             return account.access_token
     return refresh()
 
@@ -215,13 +252,15 @@ class TokenSession:
     retried once."""
 
     def __init__(self):
-        self.account_pk = _current_pk()
+        self.account_pk = _account_pk()
 
     def call(self, fn):
         refused, refreshed = None, False
-        for _ in range(3):
-            with transaction.atomic():
-                account = _read_shared(self.account_pk)
+        for _ in range(4):
+            with _token_in_use(self.account_pk) as account:
+                if account is None:  # deactivated or replaced since this process last looked
+                    self.account_pk = _account_pk(fresh=True)
+                    continue
                 token = account.access_token
                 if token and token != refused and (refreshed or not _needs_refresh(account, timezone.now())):
                     try:
@@ -230,7 +269,7 @@ class TokenSession:
                         if refused is not None:
                             raise
                         refused = token
-            # Not holding the lock here: a refresh may need it.
+            # Not holding the lock here: a refresh needs it.
             refresh(stale_token=refused)
             refreshed = True
         raise TokenInvalid(None, "no usable access token after a refresh")
