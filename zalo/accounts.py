@@ -14,8 +14,9 @@ lock:
   is the one that was refused; if another process refreshed meanwhile, it just retries with the new
   one), and writes the new pair in that same transaction, before anyone can read it.
 
-The locks are transaction-level (released at commit or rollback, never leaked). Called inside an
-outer transaction they are held until it ends: correct, only longer.
+A call outside any transaction holds a session-level lock, released when Zalo has answered (or with
+the connection); inside a transaction, and for a refresh, the lock is transaction-level (released at
+commit or rollback, never leaked): called inside an outer transaction it is held until that ends.
 
 A failed refresh is recorded (time, Zalo's code and message) after its transaction is over, so the
 raise does not roll the record back, and it stays on the OA (and on every page of the province's
