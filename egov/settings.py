@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "zalo.context_processors.zalo_connection",  # the broken-OA banner on every admin page
             ],
         },
     },
