@@ -90,12 +90,14 @@ def _create_recipients(b, limit=None):
     followers = audience(b).order_by("id").values("id")
     subquery, params = (followers[:limit] if limit else followers).query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {Recipient._meta.db_table} (broadcast_id, follower_id, status, channel, message_id, error)
-                SELECT %s, audience.id, %s, '', '', '' FROM ({subquery}) AS audience
-                ON CONFLICT (broadcast_id, follower_id) DO NOTHING""",
-            [b.pk, Recipient.Status.PENDING, *params],
+        # The table name comes from the model and the subquery from the ORM; values are bound parameters.
+        sql = (
+            f"INSERT INTO {Recipient._meta.db_table} "  # noqa: S608
+            "(broadcast_id, follower_id, status, channel, message_id, error) "
+            f"SELECT %s, audience.id, %s, '', '', '' FROM ({subquery}) AS audience "
+            "ON CONFLICT (broadcast_id, follower_id) DO NOTHING"
         )
+        cursor.execute(sql, [b.pk, Recipient.Status.PENDING, *params])
     return Recipient.objects.filter(broadcast=b).count()
 
 

@@ -111,7 +111,7 @@ def _token_in_use(account_pk: int):
         try:
             # A new statement after the lock: it sees the pair a refresh that held the lock committed.
             cursor.execute(
-                f'SELECT access_token, access_token_expires_at FROM "{ZaloAccount._meta.db_table}" '
+                f'SELECT access_token, access_token_expires_at FROM "{ZaloAccount._meta.db_table}" '  # noqa: S608 -- table name from the model, values bound as parameters
                 "WHERE id = %s AND is_active",
                 [account_pk],
             )
@@ -218,7 +218,7 @@ def _record_on_own_connection(account_pk, tried_refresh_token, when, text) -> bo
         with own.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # never wait on a row lock our own transaction holds
             cursor.execute(
-                f'UPDATE "{ZaloAccount._meta.db_table}" SET refresh_failed_at = %s, refresh_error = %s '
+                f'UPDATE "{ZaloAccount._meta.db_table}" SET refresh_failed_at = %s, refresh_error = %s '  # noqa: S608 -- table name from the model, values bound as parameters
                 "WHERE id = %s AND refresh_token = %s",
                 [when, text, account_pk, tried_refresh_token],
             )

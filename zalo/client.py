@@ -43,7 +43,7 @@ REAL_OPENAPI_BASE_URL = "https://openapi.zalo.me"
 REAL_BUSINESS_BASE_URL = "https://business.openapi.zalo.me"
 
 # oauth host
-OAUTH_TOKEN_PATH = "/v4/oa/access_token"
+OAUTH_TOKEN_PATH = "/v4/oa/access_token"  # noqa: S105 -- a URL path, not a secret
 OAUTH_PERMISSION_PATH = "/v4/oa/permission"
 # openapi host
 CS_MESSAGE_PATH = "/v3.0/oa/message/cs"
