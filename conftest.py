@@ -55,6 +55,16 @@ def _back_to_public_schema():
 
 
 @pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """A request served in English leaves English active in the thread; the next test starts in Vietnamese."""
+    from django.utils import translation
+
+    translation.activate("vi")
+    yield
+    translation.activate("vi")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_redis(settings):
     """Each test starts with an empty test Redis database (rate-limit counters, cache).
 
