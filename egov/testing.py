@@ -144,9 +144,14 @@ def _point_celery_at(broker_url, result_backend):
 @contextmanager
 def redis_for_this_process(url):
     """Point this test process's cache, Redis client and Celery app at ``url`` for the duration."""
+    from egov.celery import app
+
     caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    # Read before the settings change: Celery's configuration is lazy, and read inside the override it
+    # would load the private URL as "previous" and never point back at the shared Redis.
+    previous = (app.conf.broker_url, app.conf.result_backend)
     with override_settings(REDIS_URL=url, CACHES=caches, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url):
-        previous = _point_celery_at(url, url)
+        _point_celery_at(url, url)
         try:
             yield
         finally:
