@@ -18,7 +18,8 @@ oauth host
                                  ``{"access_token","refresh_token","expires_in":"90000"}`` or
                                  ``{"error":<neg>,"error_name","error_description"}`` (HTTP 200).
   ``GET  /v4/oa/permission``     human consent page (``app_id, redirect_uri, code_challenge, state``); the
-                                 button redirects to ``redirect_uri?code=…&oa_id=…&state=…&code_challenge=…``.
+                                 button redirects to ``redirect_uri?code=…&oa_id=…&state=…&code_challenge=…``;
+                                 "Từ chối" redirects to ``redirect_uri?error=access_denied&…&state=…``.
 openapi host (header ``access_token``; optional ``appsecret_proof``)
   ``POST /v3.0/oa/message/cs``        CS text; user must have interacted within the window, else −230.
   ``POST /v3.0/oa/message/template``  template by user id; user must follow the OA, else −213.
@@ -1421,6 +1422,12 @@ class FakeZalo:
             return _html_response(
                 _page("Lỗi cấp quyền", "<p>Thiếu hoặc sai app_id, redirect_uri hoặc code_challenge.</p>"), 400
             )
+        if req.method == "POST" and form.get("decision") == "deny":
+            query = urlencode(
+                {"error": "access_denied", "error_description": "Người dùng từ chối cấp quyền", "state": state}
+            )
+            location = redirect_uri + ("&" if "?" in redirect_uri else "?") + query
+            return Response(302, b"", "text/plain", [("Location", location)])
         if req.method == "POST":
             oa_id = form.get("oa_id", "")
             if oa_id not in {oa.oa_id for oa in oas}:
@@ -1445,7 +1452,9 @@ class FakeZalo:
         content = (
             f"<p>Ứng dụng <b>{e(app_id)}</b> xin quyền quản lý Official Account của bạn.</p>"
             f'<form method="post" action="{P_PERMISSION}">{hidden}{choices}'
-            f'<button type="submit">Cho phép</button></form>'
+            "<p>Cho phép ứng dụng quản lý OA đã chọn?</p>"
+            f'<button type="submit" name="decision" value="allow">Đồng ý (Allow)</button> '
+            f'<button type="submit" name="decision" value="deny">Từ chối</button></form>'
             f"<p class=muted>Sau khi cho phép, trình duyệt quay về {e(redirect_uri)}</p>"
         )
         return _html_response(_page("Cấp quyền cho ứng dụng", content))
