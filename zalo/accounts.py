@@ -183,6 +183,28 @@ def refresh(*, stale_token: str | None = None, force: bool = False) -> str:
         raise failed.cause from None
 
 
+def store_new_grant(account_pk: int, obtain_pair) -> None:
+    """Store the pair of a new authorisation of the OA (the consent flow, zalo.oauth), under the same
+    exclusive lock and row lock as a refresh: `obtain_pair(account)` (the code exchange) runs while no
+    call is using the old token, and the new pair is written before anyone can read it. The refresh
+    error recorded on the OA is cleared. If `obtain_pair` raises, nothing is written."""
+    with transaction.atomic():
+        _lock(account_pk, exclusive=True)
+        account = ZaloAccount.objects.select_for_update().get(pk=account_pk)
+        pair = obtain_pair(account)
+        now = timezone.now()
+        ZaloAccount.objects.filter(pk=account_pk).update(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            access_token_expires_at=now + timedelta(seconds=pair.expires_in or 90000),
+            refreshed_at=now,
+            refresh_failed_at=None,
+            refresh_error="",
+        )
+    _account_pks.pop(connection.schema_name, None)  # re-read which account is active at the next call
+    logger.info("Zalo OA %s authorised again through the consent flow", account.oa_id)
+
+
 class _RefreshFailed(Exception):
     def __init__(self, cause, oa_id, tried_refresh_token):
         super().__init__(cause)

@@ -1,16 +1,22 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import accounts
+from . import accounts, oauth
 from .models import CitizenQuestion, DossierLink, Follower, InboundEvent, ZaloAccount
 
-SECRET_FIELDS = ("app_secret", "oa_secret_key", "access_token", "refresh_token")
+SECRET_FIELDS = ("app_secret", "oa_secret_key")
 
 
 class ZaloAccountForm(forms.ModelForm):
-    """Secrets are write-only: never shown back; leave a field empty to keep the stored value."""
+    """Secrets are write-only: never shown back; leave a field empty to keep the stored value.
+
+    The OA's tokens are not in the form at all: they come only from the consent flow ("Kết nối Zalo OA",
+    zalo.oauth) and from refreshes (zalo.accounts), never typed in and never displayed."""
 
     class Meta:
         model = ZaloAccount
@@ -20,8 +26,6 @@ class ZaloAccountForm(forms.ModelForm):
             "oa_id",
             "app_secret",
             "oa_secret_key",
-            "access_token",
-            "refresh_token",
             "template_receipt",
             "template_supplement",
             "template_result_early",
@@ -54,13 +58,8 @@ class ZaloAccountForm(forms.ModelForm):
 class ZaloAccountAdmin(admin.ModelAdmin):
     form = ZaloAccountForm
     list_display = ("__str__", "oa_id", "is_active", "connection_state", "access_token_expires_at", "refresh_error")
-    readonly_fields = (
-        "connection_state",
-        "access_token_expires_at",
-        "refreshed_at",
-        "refresh_failed_at",
-        "refresh_error",
-    )
+    # The connection (state, expiry, last refresh, last error) and its "Kết nối Zalo OA" / "Kết nối lại"
+    # button are on top of the OA's page: templates/admin/zalo/zaloaccount/change_form.html.
     actions = ["refresh_now"]
 
     @admin.display(description=_("kết nối"))
@@ -71,6 +70,95 @@ class ZaloAccountAdmin(admin.ModelAdmin):
         if account.access_token:
             return _("Đã kết nối")
         return _("Chưa kết nối")
+
+    # -- "Kết nối Zalo OA": the OAuth v4 consent flow (zalo.oauth) ----------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view  # logged-in staff; the second factor is enforced before any admin page
+        return [
+            path("ket-noi/callback/", view(self.connect_callback), name="zalo_zaloaccount_connect_callback"),
+            path("<path:object_id>/ket-noi/", view(self.connect_start), name="zalo_zaloaccount_connect"),
+            *super().get_urls(),
+        ]
+
+    def may_connect(self, request, account=None):
+        """Province admins only: the permission to change the OA and a session verified by the second factor."""
+        user = request.user
+        is_verified = getattr(user, "is_verified", None)
+        return (
+            user.has_perm("zalo.change_zaloaccount")
+            and self.has_change_permission(request, account)
+            and callable(is_verified)
+            and is_verified()
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The OA's page: its connection, from the row this request already read (never a token)."""
+        if change and obj is not None:
+            context["zalo_connection"] = {
+                "state": self.connection_state(obj),
+                "broken": bool(obj.refresh_error),
+                "expires_at": obj.access_token_expires_at,
+                "refreshed_at": obj.refreshed_at,
+                "failed_at": obj.refresh_failed_at,
+                "error": obj.refresh_error,
+                "can_connect": self.may_connect(request, obj),
+                "connect_url": reverse("admin:zalo_zaloaccount_connect", args=[quote(obj.pk)]),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _oa_page(self, account_pk=None):
+        if account_pk is None:
+            current = accounts.current_account()
+            account_pk = current.pk if current is not None else None
+        if account_pk is None:
+            return HttpResponseRedirect(reverse("admin:zalo_zaloaccount_changelist"))
+        return HttpResponseRedirect(reverse("admin:zalo_zaloaccount_change", args=[quote(account_pk)]))
+
+    def connect_start(self, request, object_id):
+        """POST (the button on the OA's page): send the admin's browser to Zalo's permission page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        account = self.get_object(request, object_id)
+        if account is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_connect(request, account):
+            raise PermissionDenied
+        if not account.app_id or not account.app_secret:
+            messages.error(request, _("Hãy nhập app id và app secret của ứng dụng Zalo trước khi kết nối."))
+            return self._oa_page(account.pk)
+        return HttpResponseRedirect(oauth.begin(request, account))
+
+    def connect_callback(self, request):
+        """Zalo's redirect back (the redirect URI registered in the Zalo app, on the province's own domain)."""
+        if not self.may_connect(request):
+            raise PermissionDenied
+        try:
+            pending = oauth.take_pending(request, request.GET.get("state", ""))
+        except oauth.ConnectRefused as refused:
+            messages.error(request, refused.message)
+            return self._oa_page()
+        account = self.get_object(request, str(pending.account_pk))
+        if account is None or not self.may_connect(request, account):
+            raise PermissionDenied
+        try:
+            oauth.connect(
+                pending,
+                code=request.GET.get("code", ""),
+                oa_id=request.GET.get("oa_id", ""),
+                error=request.GET.get("error", ""),
+                error_description=request.GET.get("error_description", ""),
+            )
+        except oauth.ConnectRefused as refused:
+            self.log_change(request, account, _("Kết nối Zalo OA không thành công: %s") % refused.message)
+            messages.error(request, refused.message)
+            return self._oa_page(account.pk)
+        reconnected = bool(account.refresh_error)
+        self.log_change(
+            request, account, _("Kết nối lại Zalo OA (ủy quyền mới)") if reconnected else _("Kết nối Zalo OA")
+        )
+        messages.success(request, _("Đã kết nối Zalo OA %(oa)s.") % {"oa": account})
+        return self._oa_page(account.pk)
 
     def save_model(self, request, obj, form, change):
         """A change writes only what the admin changed: a token refresh may have stored a new pair (and
