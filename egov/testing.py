@@ -128,9 +128,14 @@ def _point_celery_at(broker_url, result_backend):
     """Send this process's Celery messages and results elsewhere; returns the previous pair."""
     from egov.celery import app
 
+    from kombu import pools
+
     previous = (app.conf.broker_url, app.conf.result_backend)
     if app._pool is not None:
         app._pool.force_close_all()
+    # app._pool is kombu's global pool for the URL: forget the closed ones, or the next send fails with
+    # "Acquire on closed pool" once the shared URL is back.
+    pools.reset()
     app.conf.broker_url, app.conf.result_backend = broker_url, result_backend
     app._pool = None
     if "amqp" in app.__dict__:
