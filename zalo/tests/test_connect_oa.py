@@ -1,17 +1,22 @@
 """ "Kết nối Zalo OA": the OAuth v4 consent flow with PKCE, attacked (forged, replayed, expired, foreign
 state; an injected code; a refusal at Zalo), against the fake Zalo's real consent page and token endpoint."""
 
+import threading
+import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
+from django.utils import timezone
 
 from zalo import accounts, oauth
 from zalo.errors import OAuthRejected
+from zalo.fake import P_TOKEN
 from zalo.models import ZaloAccount
-from zalo.tests.support import APP_ID, APP_SECRET, OA_ID
+from zalo.tests.support import APP, APP_ID, APP_SECRET, OA_ID
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 CALLBACK = "/admin/zalo/zaloaccount/ket-noi/callback/"
@@ -234,3 +239,119 @@ def test_tokens_are_never_shown_in_the_oa_page(zalo, in_danang):
     form = {"name": "OA", "app_id": account.app_id, "oa_id": account.oa_id, "is_active": "on"}
     admin.post(oa_page(account), {**form, "access_token": "typed-in", "refresh_token": "typed-in"}, **HOST)
     assert tokens(account)[0] != "typed-in" and account.refresh_token != "typed-in"
+
+
+# -- the new pair is stored only when no call is using the old token -------------------------------
+
+
+def in_thread(fn, *args):
+    """fn(*args) on a thread with its own database connection (autocommit: other threads see its writes)."""
+    result, failure = [], []
+
+    def run():
+        from django.db import connection as own
+
+        try:
+            result.append(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            failure.append(exc)
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result, failure
+
+
+def joined(started, timeout=30.0):
+    thread, result, failure = started
+    thread.join(timeout)
+    assert not thread.is_alive()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+@pytest.mark.django_db
+def test_connecting_waits_for_a_call_in_flight_and_the_next_call_uses_the_new_token(fake_zalo, settings, danang):
+    """A call is on the wire with the old token when the admin's code comes back: the exchange and the
+    write wait until Zalo has answered that call (the token lock); the next call reads the new pair."""
+    from django_tenants.utils import tenant_context
+
+    from zalo.signature import code_challenge, make_code_verifier
+
+    settings.ZALO_OAUTH_BASE_URL = settings.ZALO_OPENAPI_BASE_URL = settings.ZALO_BUSINESS_BASE_URL = fake_zalo.base_url
+    fake = fake_zalo.fake
+    fake.reset(tokens=True)
+    accounts._client.cache_clear()
+    old = fake.issue_tokens(OA_ID)
+
+    def create():  # committed, on its own connection: the other threads must see it
+        with tenant_context(danang):
+            ZaloAccount.objects.all().delete()
+            return ZaloAccount.objects.create(
+                **{k: APP[k] for k in ("app_id", "app_secret", "oa_id", "oa_secret_key")},
+                access_token=old["access_token"],
+                refresh_token=old["refresh_token"],
+                access_token_expires_at=timezone.now() + timedelta(hours=24),
+            ).pk
+
+    pk = joined(in_thread(create))
+    on_the_wire, answer = threading.Event(), threading.Event()
+    exchanged = []
+
+    def call_in_flight():
+        def slow_call(token):
+            on_the_wire.set()
+            assert answer.wait(30)
+            return token
+
+        with tenant_context(danang):
+            return accounts.call_with_token(slow_call)
+
+    def connect_with_a_fresh_code():
+        verifier = make_code_verifier()
+        code = fake.issue_code(OA_ID, code_challenge(verifier))
+        with tenant_context(danang):
+            from django.db import connection as own
+
+            own.ensure_connection()
+            exchanged.append(own.connection.info.backend_pid)
+            oauth.connect(oauth.Pending(pk, verifier), code=code, oa_id=OA_ID)
+
+    def waits_on_a_lock(pid):
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
+
+    try:
+        caller = in_thread(call_in_flight)
+        assert on_the_wire.wait(30)
+        requests_before = fake.request_counts[P_TOKEN]
+        connecting = in_thread(connect_with_a_fresh_code)
+        deadline = time.monotonic() + 30
+        while not (exchanged and joined(in_thread(waits_on_a_lock, exchanged[0]))):
+            assert time.monotonic() < deadline, "the connection never waited for the call in flight"
+        assert fake.request_counts[P_TOKEN] == requests_before  # no exchange while the old token is in use
+        answer.set()
+        assert joined(caller) == old["access_token"]
+        joined(connecting)
+
+        def next_call():
+            with tenant_context(danang):
+                return accounts.call_with_token(lambda token: (accounts.client().list_followers(token), token)[1])
+
+        new_token = joined(in_thread(next_call))
+        assert new_token != old["access_token"] and fake.request_counts[P_TOKEN] == requests_before + 1
+    finally:
+        answer.set()
+
+        def remove():
+            with tenant_context(danang):
+                ZaloAccount.objects.filter(pk=pk).delete()
+
+        joined(in_thread(remove))
+        accounts._client.cache_clear()
