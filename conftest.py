@@ -9,13 +9,13 @@ import pytest
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from fakezalo import run_in_thread
 from offices.models import Department
 from offices.tests.factories import DepartmentFactory, OfficerFactory
 from provinces.demo import DEMO_PROVINCES
 from provinces.services import create_province, ensure_public_tenant
-from zalo.fake import run_in_thread
+from testing.zalo import APP
 from zalo.models import ZaloAccount
-from zalo.tests.support import APP
 
 # Two provinces are enough for every isolation test; seed_demo's test creates the other two.
 TEST_PROVINCES = {spec.slug: spec for spec in DEMO_PROVINCES if spec.slug in ("danang", "camau")}

@@ -2,7 +2,7 @@
 
 The three base URLs are settings passed in by the caller (real hosts: ``https://oauth.zaloapp.com``,
 ``https://openapi.zalo.me``, ``https://business.openapi.zalo.me``; in development all three point at
-the local fake, see :mod:`zalo.fake`). No Django import, no global state, no logging of tokens or
+the local fake, :mod:`fakezalo`). No Django import, no global state, no logging of tokens or
 secrets: log lines carry the path and Zalo's error code only.
 
 Every call either returns a value or raises a :class:`zalo.errors.ZaloError` subclass that tells the

@@ -122,7 +122,7 @@ def main():
             [
                 sys.executable,
                 "-m",
-                "zalo.fake",
+                "fakezalo",
                 "--port",
                 str(FAKE_PORT),
                 "--config",

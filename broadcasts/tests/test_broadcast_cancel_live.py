@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from egov.testing import live_stack, wait_for
-from zalo.tests.support import APP
+from testing.live import live_stack, wait_for
+from testing.zalo import APP
 
 pytestmark = [pytest.mark.worker]
 FOLLOWERS = 40

@@ -22,8 +22,8 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
-from egov.testing import free_port
 from provinces.services import ProvinceSpec, create_province
+from testing.live import free_port
 
 # django_db: pytest-django sets up the test database only for sessions with database tests. The
 # test body runs in a transaction that is rolled back; what the server commits is visible to it.

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from egov.testing import live_stack, wait_for
-from zalo.tests.support import APP
+from testing.live import live_stack, wait_for
+from testing.zalo import APP
 
 # Not in a test transaction: everything here is committed, as in production.
 pytestmark = [pytest.mark.worker]

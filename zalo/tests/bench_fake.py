@@ -2,7 +2,7 @@
 
     python -m zalo.tests.bench_fake [--requests 5000] [--in-thread]
 
-By default the fake runs in its own process (``python -m zalo.fake``), as in development; with
+By default the fake runs in its own process (``python -m fakezalo``), as in development; with
 ``--in-thread`` it shares this process (and its GIL) with the client, as in the test suite.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from fakezalo import run_in_thread
 from zalo.client import ZaloClient
-from zalo.fake import run_in_thread
 
 
 def _free_port() -> int:
@@ -74,7 +74,7 @@ def main() -> None:
         return
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "zalo.fake", "--port", str(port), "--app", app, *options],
+        [sys.executable, "-m", "fakezalo", "--port", str(port), "--app", app, *options],
         cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.DEVNULL,
     )

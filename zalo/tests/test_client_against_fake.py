@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from testing.zalo import APP_ID, APP_SECRET, OA_ID, OA_SECRET_KEY, REFRESH_TOKEN, Env, WebhookReceiver, start_env
 from zalo.client import TokenPair, ZaloClient
 from zalo.errors import (
     VN_TZ,
@@ -27,7 +28,6 @@ from zalo.errors import (
     TransportFailure,
 )
 from zalo.signature import code_challenge, make_code_verifier, verify_event_signature
-from zalo.tests.support import APP_ID, APP_SECRET, OA_ID, OA_SECRET_KEY, REFRESH_TOKEN, Env, WebhookReceiver, start_env
 
 USER = "8462000000000000001"
 PHONE = "84912345678"
@@ -559,7 +559,8 @@ def test_webhooks_are_retried_when_the_portal_fails():
 
 
 def test_client_and_fake_use_the_documented_paths():
-    from zalo import client, fake
+    import fakezalo as fake
+    from zalo import client
 
     documented = {
         "/v4/oa/access_token",

@@ -12,11 +12,11 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 
+from fakezalo import P_TOKEN
+from testing.zalo import APP, APP_ID, APP_SECRET, OA_ID
 from zalo import accounts, oauth
 from zalo.errors import OAuthRejected
-from zalo.fake import P_TOKEN
 from zalo.models import ZaloAccount
-from zalo.tests.support import APP, APP_ID, APP_SECRET, OA_ID
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 CALLBACK = "/admin/zalo/zaloaccount/ket-noi/callback/"

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
-from egov.testing import live_stack
 from offices.tests.factories import PASSWORD, OfficerFactory
-from zalo.tests.support import APP
+from testing.live import live_stack
+from testing.zalo import APP
 
 # django_db: pytest-django sets up the test database only for sessions with database tests.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from zalo.tests.support import OA_ID, Env, start_env
+from testing.zalo import OA_ID, Env, start_env
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_control_api(env: Env):
 
 
 def test_reset_with_tokens_restores_the_registered_refresh_token(env: Env):
-    from zalo.tests.support import APP_ID, APP_SECRET, REFRESH_TOKEN
+    from testing.zalo import APP_ID, APP_SECRET, REFRESH_TOKEN
 
     env.client.refresh_access_token(APP_ID, APP_SECRET, REFRESH_TOKEN)
     env.control("POST", "/_fake/reset", {"tokens": True})
@@ -149,7 +149,7 @@ def test_cli_starts_and_serves(tmp_path: Path):
     config.write_text(json.dumps({"templates": {"t1": {"params": ["name"], "text": "Chào <name>"}}}))
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "zalo.fake", "--port", str(port), "--config", str(config), "--zns-daily-quota", "3"]
+        [sys.executable, "-m", "fakezalo", "--port", str(port), "--config", str(config), "--zns-daily-quota", "3"]
         + ["--app", "a1:s1:oa1:k1:rt1", "--portal-webhook-url", "http://127.0.0.1:9/{oa_id}"],
         cwd=root,
         stdout=subprocess.PIPE,

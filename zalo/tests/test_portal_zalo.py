@@ -10,10 +10,10 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from dossiers.tests.factories import receive
+from testing.zalo import APP
 from zalo import accounts, inbox
 from zalo.models import CitizenQuestion, DossierLink, Follower, InboundEvent, ZaloAccount
 from zalo.signature import signature_header
-from zalo.tests.support import APP
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 

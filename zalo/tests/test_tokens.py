@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from testing.zalo import APP_ID, OA_ID
 from zalo import accounts
 from zalo.errors import OAuthRejected
 from zalo.models import ZaloAccount
-from zalo.tests.support import APP_ID, OA_ID
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 

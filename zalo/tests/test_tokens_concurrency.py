@@ -17,11 +17,11 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from fakezalo import P_TOKEN, FakeZalo
+from testing.zalo import APP, OA_ID
 from zalo import accounts
 from zalo.errors import OAuthRejected, TokenInvalid
-from zalo.fake import P_TOKEN, FakeZalo
 from zalo.models import ZaloAccount
-from zalo.tests.support import APP, OA_ID
 
 FORK = multiprocessing.get_context("fork")
 WAIT = 30.0  # seconds before a wait is declared failed (never reached when things work)

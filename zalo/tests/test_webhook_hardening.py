@@ -6,9 +6,9 @@ import time
 import pytest
 from django.test import Client
 
+from testing.zalo import APP
 from zalo.models import InboundEvent
 from zalo.signature import signature_header
-from zalo.tests.support import APP
 
 HOST = {"HTTP_HOST": "danang.localhost"}
 

@@ -126,9 +126,9 @@ class PrivateRedis:
 
 def _point_celery_at(broker_url, result_backend):
     """Send this process's Celery messages and results elsewhere; returns the previous pair."""
-    from egov.celery import app
-
     from kombu import pools
+
+    from egov.celery import app
 
     previous = (app.conf.broker_url, app.conf.result_backend)
     if app._pool is not None:
@@ -219,10 +219,10 @@ def live_stack(django_db_blocker, *, slug, name, agency_code, app, queues, env_e
 @contextmanager
 def _live_stack(django_db_blocker, private, logs, *, slug, name, agency_code, app, queues, env_extra, fake_options):
     from dossiers.demo import seed_catalogue
+    from fakezalo import run_in_thread
     from offices.demo import seed as seed_offices
     from provinces.models import Domain
     from provinces.services import ProvinceSpec, create_province
-    from zalo.fake import run_in_thread
     from zalo.models import ZaloAccount
 
     port = free_port()

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
+from fakezalo import FakeZalo, FakeZaloServer, run_in_thread
 from zalo.client import ZaloClient
-from zalo.fake import FakeZalo, FakeZaloServer, run_in_thread
 
 APP_ID = "4318000000000000042"
 APP_SECRET = "test-app-secret"
