@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from egov.kv import tenant_key
 from egov.tokenbucket import TokenBucket
+from notifications.template_data import build, template_for
 from zalo import accounts
 from zalo import errors as zerr
 from zalo.models import Follower
@@ -178,17 +179,25 @@ def _set(pk, expected, **changes):
     return Recipient.objects.filter(pk=pk, status__in=expected).update(**changes)
 
 
-def template_data(text):
-    return {"tieu_de": text[:100], "noi_dung": text[:400]}
+def broadcast_template(account):
+    """(template_id, parameters) of the province's approved broadcast template (registered, or the account's)."""
+    return template_for("broadcast", "template", account)
 
 
-def _send_one(recipient, text, template_id, bucket, token, stopped):
+def template_data(text, params=None):
+    """The template's parameters filled from the broadcast's text, each within its own maximum."""
+    if params is None:
+        params = broadcast_template(accounts.current_account())[1]
+    return build(params, {"title": text, "content": text})
+
+
+def _send_one(recipient, text, template_id, bucket, token, stopped, params=None):
     """Send to one follower → (channel, Zalo's message id); `stopped()` is asked right before each send."""
     client = accounts.client()
     follower = recipient.follower
     window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)
     recent = follower.last_interaction_at and timezone.now() - follower.last_interaction_at < window
-    data = template_data(text)
+    data = template_data(text, params) if template_id else {}
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
         bucket.take()
         try:
@@ -223,7 +232,7 @@ def send_batch(broadcast_id, recipient_ids):
         )
         finish_if_done(broadcast_id)
         return
-    template_id = account.template_broadcast
+    template_id, params = broadcast_template(account)
     rate = BroadcastSettings.current().rate_per_minute
     bucket = TokenBucket(tenant_key("bucket", account.oa_id), rate)
     text = message_text(b)
@@ -239,7 +248,7 @@ def send_batch(broadcast_id, recipient_ids):
         if recipient is None:
             continue  # sent, taken by another worker, skipped, or the broadcast is no longer sending
         try:
-            channel, message_id = _send_one(recipient, text, template_id, bucket, token, stopped)
+            channel, message_id = _send_one(recipient, text, template_id, bucket, token, stopped, params)
         except Stopped:
             _set(pk, [sending], status=Recipient.Status.SKIPPED)
             break
@@ -350,7 +359,8 @@ def _is_ours(item, text, since_ms):
         return False
     shown = str(item.get("message") or "")
     if item.get("type") == "template":
-        return template_data(text)["tieu_de"] in shown
+        wanted = [str(v) for v in template_data(text).values() if str(v).strip()]
+        return bool(wanted) and all(v in shown for v in wanted)
     return shown == text
 
 

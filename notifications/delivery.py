@@ -39,18 +39,10 @@ from zalo import accounts
 from zalo import errors as zerr
 from zalo.models import DossierLink, ZaloAccount
 
+from . import template_data
 from .models import Attempt, Channel, Kind, Notification, State
 
 logger = logging.getLogger(__name__)
-
-TEMPLATE_FIELDS = {
-    Kind.RECEIPT: "template_receipt",
-    Kind.SUPPLEMENT: "template_supplement",
-    Kind.RESULT_EARLY: "template_result_early",
-    Kind.RESULT_READY: "template_result_ready",
-    Kind.APOLOGY: "template_apology",
-    Kind.ZALO_LINK: "template_zalo_link",
-}
 
 
 @dataclass
@@ -122,46 +114,55 @@ def _linked_follower(dossier):
 
 
 def channels_for(row, account: ZaloAccount):
-    """Channels to try, best first: CS (recent interaction), template by user id, ZNS by phone."""
-    options = []
+    """Channels to try, best first: CS (recent interaction), template by user id, ZNS by phone.
+
+    Returns (options, skipped): options are (channel, recipient, template id, template_data); a
+    template that cannot carry this message (an uncuttable value over its maximum) is skipped, with
+    the reason, and the next channel is tried."""
+    options, skipped = [], []
     # A new Zalo link is announced to the applicant's own phone only, never to a (possibly new) Zalo account.
     follower = None if row.kind == Kind.ZALO_LINK else _linked_follower(row.dossier)
-    template_id = getattr(account, TEMPLATE_FIELDS[row.kind], "")
+    values = None
+
+    def template(channel, recipient):
+        nonlocal values
+        template_id, params = template_data.template_for(row.kind, channel, account)
+        if not template_id:
+            return
+        values = values if values is not None else template_data.values_for(row)
+        try:
+            options.append((channel, recipient, template_id, template_data.build(params, values)))
+        except template_data.TemplateUnusable as exc:
+            skipped.append((channel, str(exc)))
+
     if follower is not None:
         window = timedelta(days=settings.ZALO_CS_WINDOW_DAYS)
         if follower.last_interaction_at and timezone.now() - follower.last_interaction_at < window:
-            options.append((Channel.CS, follower.user_id))
-        if follower.is_following and template_id:
-            options.append((Channel.TEMPLATE, follower.user_id))
-    if row.dossier.applicant_phone and template_id:
-        options.append((Channel.ZNS, phone_for_zalo(row.dossier.applicant_phone)))
-    return options, template_id
-
-
-def _template_data(row):
-    dossier = row.dossier
-    return {
-        "ma_ho_so": dossier.code,
-        "ten_thu_tuc": dossier.procedure.name[:100],
-        "ngay_hen": f"{dossier.appointment_date:%d/%m/%Y}" if dossier.appointment_date else "",
-        "noi_dung": row.text[:400],
-    }
+            if len(_cs_text(row)) <= template_data.CS_TEXT_MAX:
+                options.append((Channel.CS, follower.user_id, "", None))
+            else:
+                skipped.append((Channel.CS, _("Nội dung dài quá %(max)d ký tự.") % {"max": template_data.CS_TEXT_MAX}))
+        if follower.is_following:
+            template(Channel.TEMPLATE, follower.user_id)
+    if row.dossier.applicant_phone:
+        template(Channel.ZNS, phone_for_zalo(row.dossier.applicant_phone))
+    return options, skipped
 
 
 def _cs_text(row):
     return row.text
 
 
-def _send(channel, recipient, row, template_id):
+def _send(channel, recipient, row, template_id, data):
     client = accounts.client()
     if channel == Channel.CS:
         return accounts.call_with_token(lambda token: client.send_cs_message(token, recipient, _cs_text(row)))
     if channel == Channel.TEMPLATE:
         return accounts.call_with_token(
-            lambda token: client.send_template_message(token, recipient, template_id, _template_data(row))
+            lambda token: client.send_template_message(token, recipient, template_id, data)
         )
     result = accounts.call_with_token(
-        lambda token: client.send_zns(token, recipient, template_id, _template_data(row), row.tracking_id)
+        lambda token: client.send_zns(token, recipient, template_id, data, row.tracking_id)
     )
     return result.msg_id
 
@@ -272,9 +273,17 @@ def _is_this_message(item, row):
     text = item.get("message", item.get("text", ""))
     if row.channel == Channel.CS:
         return str(item.get("type", "text")) == "text" and _same_text(text, _cs_text(row))
-    # A template shows its rendered text; the row's own text (template parameter noi_dung) is in it.
-    wanted = " ".join(_template_data(row)["noi_dung"].split())
-    return str(item.get("type", "")) != "text" and bool(wanted) and wanted in " ".join(str(text or "").split())
+    # A template shows its text rendered with our parameters: every value we sent is in it.
+    if str(item.get("type", "")) == "text":
+        return False
+    template_id, params = template_data.template_for(row.kind, Channel.TEMPLATE, accounts.current_account())
+    try:
+        data = template_data.build(params, template_data.values_for(row)) if template_id else {}
+    except template_data.TemplateUnusable:
+        return False
+    wanted = [" ".join(str(v).split()) for v in data.values() if str(v).strip()]
+    shown = " ".join(str(text or "").split())
+    return bool(wanted) and all(v in shown for v in wanted)
 
 
 def _find_in_conversation(row):
@@ -323,15 +332,19 @@ def send(pk) -> Outcome | None:
     account = accounts.current_account()
     if account is None:
         return _finish(row, State.NO_CHANNEL, error=_("Tỉnh chưa cấu hình tài khoản Zalo OA."))
-    options, template_id = channels_for(row, account)
+    options, skipped = channels_for(row, account)
+    for channel, reason in skipped:  # visible on the row's attempts: why this channel was not used
+        Attempt.objects.create(notification=row, channel=channel, outcome="skipped", error=reason[:300])
     if not options:
+        if skipped:
+            return _finish(row, State.NO_CHANNEL, error="; ".join(f"{c}: {r}" for c, r in skipped))
         return _finish(row, State.NO_CHANNEL, error=_("Công dân chưa liên kết Zalo và không có số điện thoại/mẫu tin."))
-    last_error = ""
-    for channel, recipient in options:
+    last_error = "; ".join(f"{c}: {r}" for c, r in skipped)
+    for channel, recipient, template_id, data in options:
         if not _on_the_wire(row, channel, recipient):
             return None  # the reaper or a receipt took the row from this attempt
         try:
-            message_id = _send(channel, recipient, row, template_id)
+            message_id = _send(channel, recipient, row, template_id, data)
         except (zerr.NotInteracted, zerr.NotFollower) as exc:
             last_error = f"{channel}: {exc}"
             Attempt.objects.create(

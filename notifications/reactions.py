@@ -6,6 +6,7 @@ only after the commit; a lost broker message is picked up by the reaper.
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from zalo.signals import dossier_link_created
 
 from . import texts
 from .models import Kind, Notification
+from .template_data import CS_TEXT_MAX, fit_text
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def _values(event, dossier, kind):
         "procedure": dossier.procedure.name,
         "date": f"{dossier.appointment_date:%d/%m/%Y}" if dossier.appointment_date else "",
         "link": lookup_url(dossier),
-        "reason": event.citizen_note,
+        "reason": event.citizen_note if event is not None else "",
     }
     if kind == Kind.SUPPLEMENT:
         request = dossier.supplement_requests.order_by("-requested_at").first()
@@ -75,7 +77,10 @@ def write_outbox_row(sender, event, dossier, **kwargs):
 def _create_row(event, dossier, kind):
     from django.db import connection
 
-    text, text_error = texts.render_with_error(kind, **_values(event, dossier, kind))
+    values = _values(event, dossier, kind)
+    text, text_error = texts.render_with_error(kind, **values)
+    if len(text) > CS_TEXT_MAX:  # shorten the procedure name (never the code, date or link) to Zalo's limit
+        text = fit_text(lambda **v: texts.render_with_error(kind, **v)[0], values) or text
     return Notification.objects.create(
         dossier=dossier,
         event=event,
@@ -97,18 +102,28 @@ def _enqueue(pk):
 # --- a Zalo account linked to a dossier (issue 9.1): told to the applicant's own phone -----------
 
 
+def account_label(follower):
+    """“Display name” (…last 4 digits of the Zalo id): how a linked account is named to the applicant."""
+    account = f"(…{follower.user_id[-4:]})"
+    if follower.display_name:
+        account = f"“{follower.display_name[:60]}” {account}"
+    return account
+
+
 @receiver(dossier_link_created, dispatch_uid="notifications.zalo_link")
 def announce_zalo_link(sender, link, **kwargs):
     """Written in the linking transaction: no link without its announcement. Delivery uses ZNS to the phone only."""
     from django.db import connection
 
-    dossier, follower = link.dossier, link.follower
-    account = f"(…{follower.user_id[-4:]})"
-    if follower.display_name:
-        account = f"“{follower.display_name[:60]}” {account}"
-    text = texts.render(
-        Kind.ZALO_LINK, code=dossier.code, procedure=dossier.procedure.name, link=lookup_url(dossier), account=account
+    dossier = link.dossier
+    values = dict(
+        code=dossier.code,
+        procedure=dossier.procedure.name,
+        link=lookup_url(dossier),
+        account=account_label(link.follower),
     )
+    render = partial(texts.render, Kind.ZALO_LINK)
+    text = fit_text(render, values) or render(**values)
     notification = Notification.objects.create(
         dossier=dossier,
         kind=Kind.ZALO_LINK,

@@ -16,7 +16,19 @@ from provinces.services import province_url
 from .models import ZaloAccount
 
 CONFIG = Path(settings.BASE_DIR) / "var" / "fake-zalo.json"
-TEMPLATE_PARAMS = ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "noi_dung"]
+# The parameters the portal sends for a template named on the account (notifications.template_data):
+# the words are the approved template's own, so the dossier's code and procedure appear once.
+TEMPLATE_PARAMS = ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "tra_cuu"]
+MAX_LENGTHS = {"ma_ho_so": 50, "ten_thu_tuc": 100, "ngay_hen": 20, "tra_cuu": 200}
+TEMPLATE_TEXTS = {
+    "tpl-tiep-nhan": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã được tiếp nhận. Ngày hẹn trả kết quả: <ngay_hen>. "
+    "Tra cứu: <tra_cuu>",
+    "tpl-bo-sung": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) cần bổ sung giấy tờ. Chi tiết: <tra_cuu>",
+    "tpl-ket-qua-som": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã có kết quả sớm hơn ngày hẹn <ngay_hen>. Tra cứu: <tra_cuu>",
+    "tpl-ket-qua": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã có kết quả. Mời ông/bà đến nhận. Tra cứu: <tra_cuu>",
+    "tpl-xin-loi": "Xin lỗi ông/bà: hồ sơ <ma_ho_so> (<ten_thu_tuc>) được hẹn lại ngày trả <ngay_hen>. "
+    "Tra cứu: <tra_cuu>",
+}
 TEMPLATES = {
     "template_receipt": "tpl-tiep-nhan",
     "template_supplement": "tpl-bo-sung",
@@ -65,7 +77,7 @@ def _write_fake_config(app):
     apps = [a for a in config.get("apps", []) if a.get("oa_id") != app["oa_id"]] + [app]
     config["apps"] = apps
     config["templates"] = {
-        template_id: {"params": TEMPLATE_PARAMS, "text": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>): <noi_dung>"}
+        template_id: {"params": TEMPLATE_PARAMS, "text": TEMPLATE_TEXTS[template_id], "max_length": MAX_LENGTHS}
         for template_id in TEMPLATES.values()
     }
     CONFIG.write_text(json.dumps(config, ensure_ascii=False, indent=2))

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import Dossier
+from notifications.template_data import SOURCES
 from offices.models import Officer
 
 
@@ -172,3 +173,64 @@ class FollowerWard(models.Model):
 
     def __str__(self):
         return self.ward_name
+
+
+class MessageTemplate(models.Model):
+    """A template Zalo approved for this province's OA, registered with its parameters (issue 10.6).
+
+    Template and ZNS messages send ``template_id`` + ``template_data``: each parameter is filled from
+    one source field of the dossier (or of the broadcast) and held to its own maximum length
+    (``notifications.template_data.build``). Checked when saved (``zalo.admin_templates``).
+    """
+
+    class Channel(models.TextChoices):
+        TEMPLATE = "template", _("Tin mẫu theo Zalo user id")
+        ZNS = "zns", _("ZNS theo số điện thoại")
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Xác nhận tiếp nhận")
+        SUPPLEMENT = "supplement", _("Yêu cầu bổ sung")
+        RESULT_EARLY = "result_early", _("Có kết quả sớm")
+        RESULT_READY = "result_ready", _("Có kết quả")
+        APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
+        ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
+        BROADCAST = "broadcast", _("Tin cảnh báo, thông báo")
+
+    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("dùng cho loại tin"), max_length=20, choices=Kind.choices)
+    template_id = models.CharField(_("mã mẫu (template_id)"), max_length=64)
+    name = models.CharField(_("tên gọi"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+
+    class Meta:
+        verbose_name = _("mẫu tin Zalo đã duyệt")
+        verbose_name_plural = _("mẫu tin Zalo đã duyệt")
+        ordering = ["kind", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind"], condition=models.Q(is_active=True), name="zalo_template_one_active_per_use"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.template_id} — {self.get_kind_display()} ({self.get_channel_display()})"
+
+
+class TemplateParameter(models.Model):
+    """One parameter of an approved template: its name at Zalo, where its value comes from, its maximum."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="parameters")
+    name = models.CharField(_("tên tham số"), max_length=64)
+    source = models.CharField(
+        _("lấy từ"), max_length=20, choices=[(k, label) for k, (label, _cuttable) in SOURCES.items()]
+    )
+    max_length = models.PositiveIntegerField(_("dài tối đa (ký tự)"))
+
+    class Meta:
+        verbose_name = _("tham số mẫu tin")
+        verbose_name_plural = _("tham số mẫu tin")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["template", "name"], name="zalo_template_param_unique")]
+
+    def __str__(self):
+        return self.name
