@@ -125,7 +125,13 @@ def other_department(in_danang):
 
 # --- the local fake Zalo, and Đà Nẵng's OA pointed at it --------------------------------------
 
-TEMPLATES = {"tpl-tiep-nhan": {"params": ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "noi_dung"], "text": "<noi_dung>"}}
+TEMPLATES = {  # as Zalo approved it: parameters only, the words are the template's (issue 10.6)
+    "tpl-tiep-nhan": {
+        "params": ["ma_ho_so", "ten_thu_tuc", "ngay_hen", "tra_cuu"],
+        "text": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>). Ngày hẹn: <ngay_hen>. Tra cứu: <tra_cuu>",
+        "max_length": {"ma_ho_so": 50, "ten_thu_tuc": 100, "ngay_hen": 20, "tra_cuu": 200},
+    }
+}
 
 
 @pytest.fixture(scope="session")
