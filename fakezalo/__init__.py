@@ -33,6 +33,7 @@ openapi host (header ``access_token``; optional ``appsecret_proof``)
 business host (ZNS)
   ``POST /message/template``          ZNS by phone → ``data.{msg_id, sent_time, quota{dailyQuota,remainingQuota}}``.
   ``GET  /message/quota``             → ``data.{dailyQuota, remainingQuota}``.
+  ``GET  /template/info/v2``          ``?template_id=`` → ``data.{templateId, status, listParams[{name, maxLength…}]}``.
 
 Errors are HTTP 200 with a negative ``error`` and a Vietnamese ``message``. Codes used: −216 unknown or
 superseded token, −220 expired token (ZNS host: −124 for both), −32 rate limit, −230 no interaction

@@ -26,6 +26,7 @@ from .protocol import (
     P_PERMISSION,
     P_QUOTA,
     P_TEMPLATE,
+    P_TEMPLATE_INFO,
     P_TOKEN,
     P_ZNS,
     P_ZNS_QUOTA,
@@ -320,6 +321,29 @@ class EndpointsMixin:
             remaining = 0 if self.faults.quota_exhausted else max(0, daily - used)
             return _ok({"dailyQuota": str(daily), "remainingQuota": str(remaining)})
 
+    def _template_info(self, req: Request) -> Response:
+        """``GET /template/info/v2?template_id=`` → the approved template and its ``listParams``."""
+        self._auth(req)
+        template_id = (req.query.get("template_id") or [""])[-1]
+        with self._lock:
+            spec = self.templates.get(template_id)
+            if not template_id or spec is None:
+                raise _Answer(-109, f"Template {template_id} không tồn tại")
+            limits = spec.get("max_length") or {}
+            params = [
+                {
+                    "name": name,
+                    "require": True,
+                    "type": "STRING",
+                    "maxLength": int(limits.get(name, 400)),
+                    "minLength": 0,
+                    "acceptNull": False,
+                }
+                for name in spec.get("params", [])
+            ]
+            info = {"templateId": template_id, "templateName": template_id, "status": "ENABLE", "listParams": params}
+            return _ok(info)
+
     def _quota(self, req: Request) -> Response:
         oa = self._auth(req)
         body = _json_body(req)
@@ -518,6 +542,7 @@ class EndpointsMixin:
         ("POST", P_ARTICLE_VERIFY): _article_verify,
         ("POST", P_ZNS): _zns,
         ("GET", P_ZNS_QUOTA): _zns_quota,
+        ("GET", P_TEMPLATE_INFO): _template_info,
         ("GET", P_CONVERSATION): _conversation,
     }
 

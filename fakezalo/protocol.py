@@ -31,6 +31,7 @@ P_ARTICLE_CREATE = "/v2.0/article/create"
 P_ARTICLE_VERIFY = "/v2.0/article/verify"
 P_ZNS = "/message/template"
 P_ZNS_QUOTA = "/message/quota"
+P_TEMPLATE_INFO = "/template/info/v2"  # an approved template's parameters (name, require, maxLength…)
 P_CONVERSATION = "/v2.0/oa/conversation"
 MAX_CONVERSATION_PAGE = 10
 SRC_OA, SRC_USER = 0, 1  # "src" of a conversation message: sent by the OA, or by the user [2nd]
@@ -48,10 +49,11 @@ ZALO_PATHS = frozenset(
         P_ARTICLE_VERIFY,
         P_ZNS,
         P_ZNS_QUOTA,
+        P_TEMPLATE_INFO,
         P_CONVERSATION,
     }
 )
-BUSINESS_PATHS = frozenset({P_ZNS, P_ZNS_QUOTA})
+BUSINESS_PATHS = frozenset({P_ZNS, P_ZNS_QUOTA, P_TEMPLATE_INFO})
 HOLDABLE_PATHS = frozenset({P_CS, P_TEMPLATE, P_ZNS})
 
 ZNS_PHONE = re.compile(r"84\d{9,10}")

@@ -168,7 +168,12 @@ def _form(kind, channel, template_id, params):
     return data
 
 
-def test_template_registration_mismatch_is_caught_when_saved(province_admin):
+def test_template_registration_mismatch_is_caught_when_saved(province_admin, zalo):
+    # What Zalo approved (its /template/info/v2 answers these parameters and maximums).
+    zalo.templates["t-1"] = {
+        "params": ["ma", "thu_tuc", "link", "thieu"],
+        "max_length": {"ma": 30, "thu_tuc": 80, "link": 200, "thieu": 200},
+    }
     good = [("ma", "code", "30"), ("thu_tuc", "procedure", "80"), ("link", "link", "200")]
     attacks = {
         "unknown source": (
@@ -184,9 +189,23 @@ def test_template_registration_mismatch_is_caught_when_saved(province_admin):
         ),
         "no parameter": ("receipt", [], "Mẫu tin phải có ít nhất một tham số."),
         "zero length": ("receipt", [("ma", "code", "0")], "Tham số ma phải dài tối đa ít nhất 1 ký tự."),
+        # Checked against the template Zalo approved:
+        "a parameter Zalo requires left out": ("supplement", good, "Mẫu t-1 tại Zalo bắt buộc có tham số: thieu."),
+        "a parameter Zalo does not have": (
+            "supplement",
+            [*good, ("thieu", "missing", "200"), ("ghi_chu", "officer", "50")],
+            "Mẫu t-1 tại Zalo không có tham số ghi_chu.",
+        ),
+        "a maximum above Zalo's": (
+            "supplement",
+            [*good, ("thieu", "missing", "500")],
+            "Tham số thieu: mẫu tại Zalo chỉ cho tối đa 200 ký tự, không phải 500.",
+        ),
+        "a template Zalo does not have": ("receipt", good, "Zalo không có mẫu tin t-khong-co"),
     }
     for what, (kind, params, error) in attacks.items():
-        response = province_admin.post(ADD_URL, _form(kind, "zns", "t-1", params), **HOST)
+        template_id = "t-khong-co" if what == "a template Zalo does not have" else "t-1"
+        response = province_admin.post(ADD_URL, _form(kind, "zns", template_id, params), **HOST)
         assert response.status_code == 200, what
         assert error in response.content.decode(), what
         assert not MessageTemplate.objects.exists() and not TemplateParameter.objects.exists(), what
