@@ -9,7 +9,9 @@ points the portal server, the workers and this test process (cache, Celery broke
 it, so a test may stop or restart it without touching the Redis other people and tests use.
 """
 
+import contextlib
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -183,6 +185,7 @@ class LiveStack:
     queues: str
     redis: PrivateRedis | None = None
     workers: list = field(default_factory=list)
+    fake_url: str = ""
 
     def start_worker(self, concurrency=1):
         log = self.logs / f"worker-{len(self.workers)}.log"
@@ -199,9 +202,66 @@ class LiveStack:
         return process
 
 
+def procfile_command(name):
+    """The command ``make run`` starts for ``name`` (a line of Procfile.dev), as an argument list."""
+    for line in (ROOT / "Procfile.dev").read_text().splitlines():
+        process, sep, command = line.partition(":")
+        if sep and process.strip() == name:
+            argv = shlex.split(command)
+            return [sys.executable if argv[0] == "python" else argv[0], *argv[1:]]
+    raise AssertionError(f"no {name!r} process in Procfile.dev")
+
+
+def _replace_option(argv, option, value):
+    argv = list(argv)
+    argv[argv.index(option) + 1] = str(value)
+    return argv
+
+
+@contextmanager
+def demo_fake_process(province, logs, site_port):
+    """The fake Zalo as ``make run`` runs it: the Procfile.dev command, with the configuration that
+    ``seed_demo`` writes for ``province`` (its demo OA, secrets and webhook URL on the province's own
+    domain, ``http://<slug>.localhost:<site_port>/zalo/webhook/``), on a free port → the fake's URL.
+
+    Only the port and the configuration file's path differ from ``make run`` (so that a running demo
+    and its var/fake-zalo.json are left alone)."""
+    from zalo import demo
+
+    config = logs / "fake-zalo.json"
+    config.unlink(missing_ok=True)
+    with override_settings(SITE_PORT=str(site_port), SITE_SCHEME="http"), tenant_context(province):
+        original, demo.CONFIG = demo.CONFIG, config
+        try:
+            demo.seed(province)
+        finally:
+            demo.CONFIG = original
+    connection.set_schema_to_public()
+    port = free_port()
+    argv = _replace_option(_replace_option(procfile_command("zalo"), "--port", port), "--config", config)
+    log = open(logs / "fake-zalo.log", "w")
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        wait_for(lambda: answers(port) or process.poll() is not None, 30, "the fake Zalo process")
+        assert process.poll() is None, (logs / "fake-zalo.log").read_text()[-2000:]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @contextmanager
 def live_stack(django_db_blocker, *, slug, name, agency_code, app, queues, env_extra=None, fake_options=None):
-    """The whole stack on a private Redis (``stack.redis``), removed afterwards."""
+    """The whole stack on a private Redis (``stack.redis``), removed afterwards.
+
+    ``app=None``: the province gets its demo OA as ``seed_demo`` makes it and the fake runs as its own
+    process as in ``make run`` (:func:`demo_fake_process`; ``stack.fake`` is None, ``stack.fake_url``
+    its control URL), posting its webhooks to the province's own ``<slug>.localhost`` domain."""
     logs = ROOT / "test-output" / slug
     logs.mkdir(parents=True, exist_ok=True)
     private = PrivateRedis(logs).start()
@@ -226,26 +286,41 @@ def _live_stack(django_db_blocker, private, logs, *, slug, name, agency_code, ap
     from zalo.models import ZaloAccount
 
     port = free_port()
-    fake_server, fake_url = run_in_thread(
-        apps=[{**app, "webhook_url": f"http://127.0.0.1:{port}/zalo/webhook/"}],
-        **{"delivery_delay": 0.1, "seen_delay": -1, **(fake_options or {})},
-    )
-    fake_server.fake.templates.update({"tpl-tn": {"params": []}})
-    with django_db_blocker.unblock():
-        drop_province(slug)
-        province, _ = create_province(ProvinceSpec(name, slug, f"{slug}.localhost", agency_code))
-        # The fake posts its webhooks to 127.0.0.1: route that host name to this province too.
-        Domain.objects.create(domain="127.0.0.1", tenant=province, is_primary=False)
-        with tenant_context(province):
-            seed_offices(province)
-            seed_catalogue()
-            ZaloAccount.objects.create(
-                **{k: app[k] for k in ("app_id", "app_secret", "oa_id", "oa_secret_key")},
-                refresh_token=app["refresh_token"],
-                **dict.fromkeys(TEMPLATE_FIELDS, "tpl-tn"),
+    fake_server = None
+    with contextlib.ExitStack() as cleanup:
+        if app is not None:
+            fake_server, fake_url = run_in_thread(
+                apps=[{**app, "webhook_url": f"http://127.0.0.1:{port}/zalo/webhook/"}],
+                **{"delivery_delay": 0.1, "seen_delay": -1, **(fake_options or {})},
             )
-        connection.set_schema_to_public()
-        db_name = connection.settings_dict["NAME"]
+            cleanup.callback(fake_server.stop)
+            fake_server.fake.templates.update({"tpl-tn": {"params": []}})
+        with django_db_blocker.unblock():
+            drop_province(slug)
+            province, _ = create_province(ProvinceSpec(name, slug, f"{slug}.localhost", agency_code))
+            with tenant_context(province):
+                seed_offices(province)
+                seed_catalogue()
+                if app is not None:
+                    ZaloAccount.objects.create(
+                        **{k: app[k] for k in ("app_id", "app_secret", "oa_id", "oa_secret_key")},
+                        refresh_token=app["refresh_token"],
+                        **dict.fromkeys(TEMPLATE_FIELDS, "tpl-tn"),
+                    )
+            if app is not None:
+                # The in-thread fake posts its webhooks to 127.0.0.1: route that host name to this province too.
+                Domain.objects.create(domain="127.0.0.1", tenant=province, is_primary=False)
+            else:
+                fake_url = cleanup.enter_context(demo_fake_process(province, logs, port))
+            connection.set_schema_to_public()
+            db_name = connection.settings_dict["NAME"]
+        with _portal(django_db_blocker, private, logs, slug, queues, env_extra, province, fake_server, fake_url,
+                     port, db_name) as stack:  # fmt: skip
+            yield stack
+
+
+@contextmanager
+def _portal(django_db_blocker, private, logs, slug, queues, env_extra, province, fake_server, fake_url, port, db_name):
     env = {
         **os.environ,
         "DATABASE_URL": settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{db_name}",
@@ -266,7 +341,8 @@ def _live_stack(django_db_blocker, private, logs, *, slug, name, agency_code, ap
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT, env=env, stdout=open(logs / "server.log", "w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    stack = LiveStack(province, fake_server.fake, f"http://{slug}.localhost:{port}", env, logs, queues, private)
+    fake = fake_server.fake if fake_server is not None else None
+    stack = LiveStack(province, fake, f"http://{slug}.localhost:{port}", env, logs, queues, private, fake_url=fake_url)
     try:
         wait_for(lambda: answers(port), 30, "the portal server")
         yield stack
@@ -278,6 +354,5 @@ def _live_stack(django_db_blocker, private, logs, *, slug, name, agency_code, ap
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        fake_server.stop()
         with django_db_blocker.unblock():
             drop_province(slug)
