@@ -30,6 +30,7 @@ openapi host (header ``access_token``; optional ``appsecret_proof``)
   ``POST /v2.0/oa/message``           broadcast of an article (media/article payload) to all followers.
   ``POST /v2.0/article/create``       → ``data.token``; ``POST /v2.0/article/verify`` ``{"token"}`` →
                                       ``data.id`` (−214 while "processing", see ``article_processing``).
+  ``POST /v2.0/article/upload_image`` multipart ``file`` (png/jpg/gif/webp ≤ 1 MB) → ``data.url`` (served by the fake).
 business host (ZNS)
   ``POST /message/template``          ZNS by phone → ``data.{msg_id, sent_time, quota{dailyQuota,remainingQuota}}``.
   ``GET  /message/quota``             → ``data.{dailyQuota, remainingQuota}``.
@@ -58,7 +59,9 @@ Webhooks (fake → portal)
   replaced). Events are JSON with string ids/timestamps, signed ``X-ZEvent-Signature: mac=<hex>`` with
   hex = SHA-256(app_id + raw body + timestamp + OA secret key), posted from background threads and
   retried ``webhook_retries`` times (1 s, 2 s, …) on a non-2xx answer. Events: ``follow``/``unfollow``,
-  ``user_send_text``, and after every accepted CS/template/ZNS message ``user_received_message``
+  ``user_send_text``, ``user_send_image``/``user_send_file`` (``message.attachments[{type, payload{url, …}}]``,
+  the URL served by the fake at ``/_fake/media/<id>/<name>``), and after every accepted CS/template/ZNS
+  message ``user_received_message``
   (``sender`` = OA, ``recipient`` = user id or phone, ``message.{msg_id, tracking_id (ZNS), delivery_time}``)
   after ``delivery_delay`` s, then ``user_seen_message`` (``sender`` = citizen, ``recipient`` = OA,
   ``message.msg_ids[]``; shape [?]) after ``seen_delay`` s (``None``/negative: never).
@@ -101,6 +104,11 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
 ``POST /_fake/send_text``        ``{"oa_id"?, "user_id", "text", "sync"?}`` citizen writes to the OA: records an
                                  interaction and posts a signed ``user_send_text`` (``sync`` true: posted before
                                  answering, the answer carries the portal's HTTP status).
+``POST /_fake/send_image``       ``{"oa_id"?, "user_id", "content_base64"?, "content_type"?, "name"?, "sync"?}`` citizen
+                                 sends a photo (none given: a sample PNG) → signed ``user_send_image``.
+``POST /_fake/send_file``        ``{"oa_id"?, "user_id", "name", "content_base64", "content_type"?, "sync"?}`` →
+                                 signed ``user_send_file`` (url, name, size, checksum).
+``GET  /_fake/media/<id>/<name>`` the bytes of a sent or uploaded image/file (non-images as a download).
 ``POST /_fake/interact``         ``{"oa_id"?, "user_id" | "user_ids": [...], "seconds_ago"?}`` sets the last
                                  interaction, no webhook.
 ``GET  /_fake/users``            ``?oa_id=`` citizens: follower flag, last interaction.
@@ -125,7 +133,8 @@ Modules
 
 ``protocol``  paths, request/response records, error answers, signing; ``records`` options and state records;
 ``state``     :class:`FakeZalo`, the in-memory platform (apps, OAs, citizens, tokens, messages, templates,
-              articles, uploads); ``endpoints`` the Zalo API; ``faults`` the fault switches; ``webhooks`` signed
+              articles); ``media`` images and files (citizens' attachments, cover uploads, served at
+              ``/_fake/media/``); ``endpoints`` the Zalo API; ``faults`` the fault switches; ``webhooks`` signed
               events to the portal with retries; ``control`` the ``/_fake/`` API; ``phone`` the phone page;
 ``server``    the HTTP server, :func:`run_in_thread` and ``python -m fakezalo``.
 """

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .faults import Faults
+from .media import MediaMixin
 from .phone import _html_response
 from .protocol import (
     Request,
@@ -35,6 +36,10 @@ class ControlMixin:
                 if form.get("text", "").strip() and form.get("user_id", "").strip():
                     self.send_text(form["user_id"].strip(), form["text"], form.get("oa_id") or None)
                 return self._back(form)
+            if path.startswith("/_fake/media/") and req.method == "GET":
+                return self.serve_media(path)
+            if path == "/_fake/ui/send_media" and req.method == "POST":
+                return self._back(self._ui_send_media(req))
             if path == "/_fake/ui/follow" and req.method == "POST":
                 form = _flat_form(req.body)
                 if form.get("user_id", "").strip():
@@ -199,6 +204,8 @@ _CONTROL_ROUTES = {
     ("POST", "/_fake/follow"): ControlMixin._c_follow,
     ("POST", "/_fake/unfollow"): ControlMixin._c_unfollow,
     ("POST", "/_fake/send_text"): ControlMixin._c_send_text,
+    ("POST", "/_fake/send_image"): MediaMixin._c_send_image,
+    ("POST", "/_fake/send_file"): MediaMixin._c_send_file,
     ("POST", "/_fake/interact"): ControlMixin._c_interact,
     ("GET", "/_fake/users"): ControlMixin._c_users,
     ("POST", "/_fake/templates"): ControlMixin._c_templates,

@@ -11,6 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from .media import MediaMixin
 from .phone import _html_response, _page
 from .protocol import (
     BUSINESS_PATHS,
@@ -18,6 +19,7 @@ from .protocol import (
     HOLDABLE_PATHS,
     MAX_CONVERSATION_PAGE,
     P_ARTICLE_CREATE,
+    P_ARTICLE_UPLOAD_IMAGE,
     P_ARTICLE_VERIFY,
     P_BROADCAST,
     P_CONVERSATION,
@@ -544,6 +546,7 @@ class EndpointsMixin:
         ("GET", P_ZNS_QUOTA): _zns_quota,
         ("GET", P_TEMPLATE_INFO): _template_info,
         ("GET", P_CONVERSATION): _conversation,
+        ("POST", P_ARTICLE_UPLOAD_IMAGE): MediaMixin._article_upload_image,
     }
 
     def _render(self, template_id: str, data: Any) -> str:

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     pass
 
 
+def attachment_html(attachment: dict[str, Any] | None) -> str:
+    """An image the citizen sent, shown small; a file as a link with its size."""
+    if not attachment or not attachment.get("url"):
+        return ""
+    url = html.escape(str(attachment["url"]))
+    if attachment.get("type") == "image":
+        return f'<a href="{url}"><img src="{url}" alt="ảnh" class="img"></a>'
+    name = html.escape(str(attachment.get("name", "tệp")))
+    return f'<div><a href="{url}">{name}</a> ({html.escape(str(attachment.get("size", "")))} byte)</div>'
+
+
 class PhoneMixin:
     """The human page of :class:`~fakezalo.state.FakeZalo`."""
 
@@ -65,7 +76,8 @@ class PhoneMixin:
                 extra = " · thử nghiệm" if m.get("development") else ""
                 bubbles.append(
                     f'<div class="b {side}"><div class="k">{e(labels.get(m["kind"], m["kind"]))}{e(extra)}</div>'
-                    f'<div class="t">{e(str(m.get("text", "")))}</div><div class="w">{e(when)}</div></div>'
+                    f'<div class="t">{e(str(m.get("text", "")))}</div>{attachment_html(m.get("attachment"))}'
+                    f'<div class="w">{e(when)}</div></div>'
                 )
             if not bubbles:
                 bubbles.append('<p class="muted">Chưa có tin nhắn.</p>')
@@ -85,6 +97,9 @@ class PhoneMixin:
                     f'<form method="post" action="/_fake/ui/send_text" class="send">{hidden}'
                     f'<input name="text" placeholder="Nhắn tin cho OA…" autocomplete="off">'
                     f'<button type="submit">Gửi</button></form>'
+                    f'<form method="post" action="/_fake/ui/send_media" enctype="multipart/form-data" class="send">'
+                    f'{hidden}<input type="file" name="file" title="Ảnh hoặc tệp (bỏ trống: ảnh mẫu)">'
+                    f'<button type="submit">Gửi ảnh/tệp</button></form>'
                     f'<form method="post" action="/_fake/ui/follow" class="follow">{hidden}'
                     f'<input type="hidden" name="action" value="{action}"><button type="submit">{verb}</button></form>'
                 )
@@ -129,6 +144,7 @@ max-height:640px;overflow:hidden;border:8px solid #222}
 .new{display:flex;flex-wrap:wrap;gap:6px;margin:8px 0}.muted{color:#777}.fault{color:#b00020;font-weight:600}
 input,select,button{font-size:14px;padding:6px 8px;border-radius:8px;border:1px solid #bbb}
 button{background:#0068ff;color:#fff;border:0}
+.img{max-width:200px;max-height:160px;border-radius:8px;display:block;margin-top:4px}
 """
 
 

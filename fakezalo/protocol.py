@@ -33,6 +33,8 @@ P_ZNS = "/message/template"
 P_ZNS_QUOTA = "/message/quota"
 P_TEMPLATE_INFO = "/template/info/v2"  # an approved template's parameters (name, require, maxLength…)
 P_CONVERSATION = "/v2.0/oa/conversation"
+# Served by the fake, not called by the portal today (so not in ZALO_PATHS): an article cover upload.
+P_ARTICLE_UPLOAD_IMAGE = "/v2.0/article/upload_image"
 MAX_CONVERSATION_PAGE = 10
 SRC_OA, SRC_USER = 0, 1  # "src" of a conversation message: sent by the OA, or by the user [2nd]
 

@@ -165,6 +165,7 @@ class FakeZaloServer(ThreadingHTTPServer):
         self._conn_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         super().__init__(address, _Handler)
+        fake.base_url = fake.base_url or self.base_url
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind would resolve the host name (socket.getfqdn), slow without DNS.

@@ -14,6 +14,7 @@ from typing import Any
 from .control import ControlMixin
 from .endpoints import EndpointsMixin
 from .faults import Faults, FaultsMixin
+from .media import MediaMixin
 from .phone import PhoneMixin
 from .protocol import (
     VN_TZ,
@@ -26,7 +27,7 @@ from .records import OA, Citizen, FakeOptions, _AccessToken, _Article, _Code, _R
 from .webhooks import WebhooksMixin, _Dispatcher
 
 
-class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, WebhooksMixin, FaultsMixin):
+class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, MediaMixin, WebhooksMixin, FaultsMixin):
     """The in-memory state and the request logic; :class:`FakeZaloServer` only does HTTP."""
 
     def __init__(self, options: FakeOptions | None = None, faults: Faults | None = None) -> None:
@@ -47,6 +48,7 @@ class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, WebhooksMixin, FaultsMi
         self._articles: dict[str, _Article] = {}  # by token
         self._article_ids: dict[str, _Article] = {}
         self.templates: dict[str, dict[str, Any]] = {}
+        self.base_url = ""  # where this fake is reached (set by its server): media URLs start with it
         self._reset_runtime()
         self._dispatcher = _Dispatcher(self)
 
@@ -85,6 +87,7 @@ class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, WebhooksMixin, FaultsMi
         self._zns_used: dict[tuple[str, str], int] = {}
         self._rate_window: dict[str, tuple[int, int]] = {}
         self._clock_offset = 0.0
+        self.media: dict[str, dict[str, Any]] = {}  # id → bytes, content type, name (served at /_fake/media/)
 
     def reset(self, tokens: bool = False) -> None:
         with self._lock:
