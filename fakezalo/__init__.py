@@ -58,10 +58,10 @@ Webhooks (fake → portal)
   Each OA has a webhook URL (its own, or the server default ``webhook_url``; ``{oa_id}`` in the URL is
   replaced). Events are JSON with string ids/timestamps, signed ``X-ZEvent-Signature: mac=<hex>`` with
   hex = SHA-256(app_id + raw body + timestamp + OA secret key), posted from background threads and
-  retried ``webhook_retries`` times (1 s, 2 s, …) on a non-2xx answer. Events: ``follow``/``unfollow``,
-  ``user_send_text``, ``user_send_image``/``user_send_file`` (``message.attachments[{type, payload{url, …}}]``,
-  the URL served by the fake at ``/_fake/media/<id>/<name>``), and after every accepted CS/template/ZNS
-  message ``user_received_message``
+  retried ``webhook_retries`` times (1 s, 2 s, …; header ``num_retry``) on a non-2xx answer. Events:
+  ``follow``/``unfollow``, ``user_send_text``, ``user_send_image``/``user_send_file``
+  (``message.attachments[{type, payload{url, …}}]``, the URL served by the fake at
+  ``/_fake/media/<id>/<name>``), and after every accepted CS/template/ZNS message ``user_received_message``
   (``sender`` = OA, ``recipient`` = user id or phone, ``message.{msg_id, tracking_id (ZNS), delivery_time}``)
   after ``delivery_delay`` s, then ``user_seen_message`` (``sender`` = citizen, ``recipient`` = OA,
   ``message.msg_ids[]``; shape [?]) after ``seen_delay`` s (``None``/negative: never).

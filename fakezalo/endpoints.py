@@ -425,7 +425,7 @@ class EndpointsMixin:
                 {
                     "src": SRC_USER if m["direction"] == "in" else SRC_OA,
                     "time": m["time"],
-                    "type": "template" if m["kind"] == "template" else "text",
+                    "type": "template" if m["kind"] == "template" else (m.get("attachment") or {}).get("type", "text"),
                     "message": m.get("text", ""),
                     "message_id": m["msg_id"],
                     "from_id": user_id if m["direction"] == "in" else oa_id,

@@ -79,7 +79,8 @@ class _Dispatcher:
 
     def post(self, job: dict[str, Any]) -> int | None:
         """One attempt; the HTTP status, or None on a transport failure."""
-        url, headers = loopback(job["url"], job["headers"])
+        headers = {**job["headers"], "num_retry": str(job["attempts"])} if job["attempts"] else job["headers"]
+        url, headers = loopback(job["url"], headers)
         request = urllib.request.Request(url, data=job["body"], method="POST", headers=headers)
         try:
             with self._opener.open(request, timeout=self._fake.options.webhook_timeout) as answer:
