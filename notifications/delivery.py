@@ -54,7 +54,7 @@ class Outcome:
 def backoff(attempts: int) -> timedelta:
     """Capped exponential backoff with full jitter."""
     base, cap = settings.NOTIFICATION_RETRY_BASE_SECONDS, settings.NOTIFICATION_RETRY_CAP_SECONDS
-    return timedelta(seconds=random.uniform(base, min(cap, base * 2 ** max(attempts - 1, 0))))
+    return timedelta(seconds=random.uniform(base, min(cap, base * 2 ** max(attempts - 1, 0))))  # noqa: S311 -- retry jitter, not a secret
 
 
 # Conversation lookups: pages of 10, at most this many (then the lookup cannot decide).
@@ -158,9 +158,7 @@ def _send(channel, recipient, row, template_id, data):
     if channel == Channel.CS:
         return accounts.call_with_token(lambda token: client.send_cs_message(token, recipient, _cs_text(row)))
     if channel == Channel.TEMPLATE:
-        return accounts.call_with_token(
-            lambda token: client.send_template_message(token, recipient, template_id, data)
-        )
+        return accounts.call_with_token(lambda token: client.send_template_message(token, recipient, template_id, data))
     result = accounts.call_with_token(
         lambda token: client.send_zns(token, recipient, template_id, data, row.tracking_id)
     )

@@ -316,4 +316,6 @@ class DossierLinkAdmin(admin.ModelAdmin):
                     },
                 )
         messages.success(request, _("Đã gỡ %(n)d liên kết.") % {"n": removed})
+
+
 from . import admin_templates  # noqa: E402, F401  (issue 10.6: approved templates and their parameters)
