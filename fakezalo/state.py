@@ -45,8 +45,6 @@ class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, MediaMixin, WebhooksMix
         self._access: dict[str, _AccessToken] = {}
         self._refresh: dict[str, _RefreshToken] = {}
         self._codes: dict[str, _Code] = {}
-        self._articles: dict[str, _Article] = {}  # by token
-        self._article_ids: dict[str, _Article] = {}
         self.templates: dict[str, dict[str, Any]] = {}
         self.base_url = ""  # where this fake is reached (set by its server): media URLs start with it
         self._reset_runtime()
@@ -88,6 +86,8 @@ class FakeZalo(EndpointsMixin, ControlMixin, PhoneMixin, MediaMixin, WebhooksMix
         self._rate_window: dict[str, tuple[int, int]] = {}
         self._clock_offset = 0.0
         self.media: dict[str, dict[str, Any]] = {}  # id → bytes, content type, name (served at /_fake/media/)
+        self._articles: dict[str, _Article] = {}  # by token
+        self._article_ids: dict[str, _Article] = {}
 
     def reset(self, tokens: bool = False) -> None:
         with self._lock:
