@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -164,14 +165,25 @@ class Stopped(Exception):
     """The broadcast was cancelled: this recipient is not sent."""
 
 
-def _claim(pk):
-    """pending → sending, only while the broadcast is still sending; the claimed row, or None."""
-    claimed = Recipient.objects.filter(pk=pk, status=Recipient.Status.PENDING, broadcast__state=State.SENDING).update(
-        status=Recipient.Status.SENDING, claimed_at=timezone.now(), error=""
-    )
-    if claimed != 1:
-        return None
-    return Recipient.objects.select_related("follower").get(pk=pk)
+CLAIM = 20  # rows claimed per statement: few enough that a killed worker leaves little to reconcile
+
+
+def _claim(pks):
+    """pending → sending for those of `pks` still pending, only while the broadcast is still sending.
+
+    A compare-and-set on each row, in one short transaction (rows another worker holds are skipped);
+    returns the claimed rows with their followers, in order."""
+    with transaction.atomic():
+        ids = list(
+            Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=pks, status=Recipient.Status.PENDING, broadcast__state=State.SENDING)
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            Recipient.objects.filter(pk__in=ids, status=Recipient.Status.PENDING).update(
+                status=Recipient.Status.SENDING, claimed_at=timezone.now(), error=""
+            )
+    return list(Recipient.objects.select_related("follower").filter(pk__in=ids).order_by("pk")) if ids else []
 
 
 def _set(pk, expected, **changes):
@@ -241,16 +253,27 @@ def send_batch(broadcast_id, recipient_ids):
     def stopped():
         return stopping.is_cancelled(broadcast_id)
 
-    for pk in sorted(recipient_ids):
-        if stopped():
-            break
-        recipient = _claim(pk)
-        if recipient is None:
-            continue  # sent, taken by another worker, skipped, or the broadcast is no longer sending
+    pks = sorted(recipient_ids)
+    claimed = []  # claimed by this worker and not yet sent
+    for pk in pks:
+        if not claimed:
+            if stopped():
+                break
+            # Rows already sent, taken by another worker, skipped, or of a broadcast no longer sending
+            # are not claimed.
+            claimed = _claim([p for p in pks if p >= pk][:CLAIM])
+            if not claimed:
+                continue
+        if claimed[0].pk != pk:
+            continue
+        recipient = claimed.pop(0)
         try:
             channel, message_id = _send_one(recipient, text, template_id, bucket, token, stopped, params)
         except Stopped:
-            _set(pk, [sending], status=Recipient.Status.SKIPPED)
+            Recipient.objects.filter(pk__in=[pk, *(r.pk for r in claimed)], status=sending).update(
+                status=Recipient.Status.SKIPPED
+            )
+            claimed = []
             break
         except zerr.TransportFailure as exc:  # Zalo may have accepted it: find out before any resend
             _set(pk, [sending], status=uncertain, error=str(exc)[:300])
