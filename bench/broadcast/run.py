@@ -22,10 +22,11 @@ from datetime import timedelta
 
 import httpx
 import psycopg
+import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from common import DB, ROOT, base_env, prepare_database, wait_for_port
+from common import DB, REDIS, ROOT, base_env, prepare_database, wait_for_port
 
 FAKE_PORT = 8901
 FAKE = f"http://127.0.0.1:{FAKE_PORT}"
@@ -79,6 +80,7 @@ def main():
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
+    redis.Redis.from_url(REDIS).flushdb()  # nothing queued by an earlier, interrupted run
 
     env = base_env(
         ZALO_OAUTH_BASE_URL=FAKE,
@@ -231,7 +233,7 @@ def main():
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
-        subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+        redis.Redis.from_url(REDIS).flushdb()  # the benchmark's own database (BENCH_REDIS_URL)
 
     print(f"\nbroadcast benchmark: {args.followers:,} followers, {args.workers} broadcast workers, fake Zalo")
     print(f"(a) raw ceiling              {rate_a:>10,.0f} messages/s")
