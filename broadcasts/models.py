@@ -146,7 +146,8 @@ class Recipient(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["broadcast", "follower"], name="broadcast_recipient_once")]
-        indexes = [models.Index(fields=["broadcast", "status"])]
+        # message_id: each delivery receipt finds its row by Zalo's message id (no table scan per receipt).
+        indexes = [models.Index(fields=["broadcast", "status"]), models.Index(fields=["message_id"])]
 
     def __str__(self):
         return f"{self.broadcast_id}:{self.follower_id}"

@@ -76,7 +76,8 @@ class Notification(models.Model):
             # A replayed event writes nothing new; a second supplement request is a new event.
             models.UniqueConstraint(fields=["event", "kind"], name="notification_once_per_event_kind"),
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        # zalo_message_id: a delivery receipt finds its row by Zalo's message id (no table scan per receipt).
+        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["zalo_message_id"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.dossier}"
