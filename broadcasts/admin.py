@@ -177,8 +177,22 @@ class AuditInline(admin.TabularInline):
         return False
 
 
+class _NoLogWhenRefused:
+    """A save the service refused (``request._broadcast_error``) writes no admin log entry."""
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_broadcast_error", None) is None:
+            return super().log_change(request, obj, message)
+        return None
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "_broadcast_error", None) is None:
+            return super().log_addition(request, obj, message)
+        return None
+
+
 @admin.register(Broadcast)
-class BroadcastAdmin(admin.ModelAdmin):
+class BroadcastAdmin(_NoLogWhenRefused, admin.ModelAdmin):
     form = BroadcastForm
     list_display = ("title", "category", "severity", "state", "created_by", "approved_by", "created_at", "percent")
     list_filter = ("state", "severity", "category")
@@ -216,16 +230,6 @@ class BroadcastAdmin(admin.ModelAdmin):
             return
         obj.pk = saved.pk
         obj.refresh_from_db()
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_broadcast_error", None) is None:
-            return super().log_change(request, obj, message)
-        return None
-
-    def log_addition(self, request, obj, message):
-        if getattr(request, "_broadcast_error", None) is None:
-            return super().log_addition(request, obj, message)
-        return None
 
     def _refused(self, request, obj):
         messages.error(request, request._broadcast_error)
@@ -359,7 +363,7 @@ def _settings_actions(s, officer):
 
 
 @admin.register(BroadcastSettings)
-class BroadcastSettingsAdmin(admin.ModelAdmin):
+class BroadcastSettingsAdmin(_NoLogWhenRefused, admin.ModelAdmin):
     """ "Emergency alone" is read-only here: it changes only through the request/approve buttons."""
 
     form = BroadcastSettingsForm
@@ -390,16 +394,6 @@ class BroadcastSettingsAdmin(admin.ModelAdmin):
             return
         obj.pk = saved.pk
         obj.refresh_from_db()
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_broadcast_error", None) is None:
-            return super().log_change(request, obj, message)
-        return None
-
-    def log_addition(self, request, obj, message):
-        if getattr(request, "_broadcast_error", None) is None:
-            return super().log_addition(request, obj, message)
-        return None
 
     def response_change(self, request, obj):
         if getattr(request, "_broadcast_error", None) is not None:
