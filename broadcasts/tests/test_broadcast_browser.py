@@ -1,8 +1,6 @@
 """In a real browser: one province admin composes a storm warning, a second approves it, and the
 progress bar fills to 100 % without reloading, while a real worker sends it through the fake Zalo."""
 
-from contextlib import contextmanager
-
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -10,13 +8,11 @@ from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
 from offices.tests.factories import PASSWORD, OfficerFactory
+from testing.browser import browser_page
 from testing.live import live_stack
 from testing.zalo import APP
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic", "--no-proxy-server"]  # fmt: skip
-WAIT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +35,6 @@ def stack(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
         live.start_worker()
         yield live
-
-
-@contextmanager
-def browser_page():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-            context.set_default_timeout(WAIT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def current_code(stack, blocker, username):

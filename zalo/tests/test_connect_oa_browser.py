@@ -2,7 +2,6 @@
 comes back to the OA's page showing "Đã kết nối" and the expiry, and the stored token works at Zalo."""
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -12,14 +11,12 @@ from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
 from offices.tests.factories import PASSWORD, OfficerFactory
+from testing.browser import browser_page
 from testing.live import live_stack
 from testing.zalo import APP
 
 # django_db: pytest-django sets up the test database only for sessions with database tests.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic", "--no-proxy-server"]  # fmt: skip
-WAIT_MS = 20_000
 ADMIN = "quantri.ketnoi"
 
 
@@ -39,21 +36,6 @@ def stack(django_db_setup, django_db_blocker):
             live.account_pk = ZaloAccount.objects.get().pk
         connection.set_schema_to_public()
         yield live
-
-
-@contextmanager
-def browser_page():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-            context.set_default_timeout(WAIT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def in_province(stack, blocker, fn):
