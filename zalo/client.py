@@ -45,6 +45,7 @@ REAL_BUSINESS_BASE_URL = "https://business.openapi.zalo.me"
 # oauth host
 OAUTH_TOKEN_PATH = "/v4/oa/access_token"  # noqa: S105 -- a URL path, not a secret
 OAUTH_PERMISSION_PATH = "/v4/oa/permission"
+TEMPLATE_INFO_PATH = "/template/info/v2"  # business host
 # openapi host
 CS_MESSAGE_PATH = "/v3.0/oa/message/cs"
 TEMPLATE_MESSAGE_PATH = "/v3.0/oa/message/template"
@@ -264,6 +265,18 @@ class ZaloClient:
     def message_quota(self, access_token: str, user_id: str) -> dict[str, Any]:
         """Last interaction and remaining CS quota for one user [2nd]; the ``data`` object as returned."""
         return self._post(self.openapi_base_url, MESSAGE_QUOTA_PATH, access_token, {"user_id": str(user_id)})
+
+    def template_info(self, access_token: str, template_id: str) -> dict[str, Any]:
+        """An approved ZNS template as Zalo holds it: ``templateId``, ``status`` and ``listParams``
+        (name, require, maxLength, …). Checked when a province registers a template."""
+        response = self._transport_call(
+            "GET",
+            self.business_base_url + TEMPLATE_INFO_PATH,
+            TEMPLATE_INFO_PATH,
+            params={"template_id": str(template_id)},
+            headers=self._auth_headers(access_token),
+        )
+        return self._api_result(response, TEMPLATE_INFO_PATH)
 
     def conversation(
         self, access_token: str, user_id: str, offset: int = 0, count: int = MAX_CONVERSATION_PAGE
