@@ -12,6 +12,7 @@ from django.utils import timezone
 from offices.models import Department, Officer
 
 from . import services
+from .calendars import current_calendar
 from .catalogue import PROCEDURES
 from .models import Dossier, Procedure, ProcedureComponent
 
@@ -102,7 +103,7 @@ def seed_dossiers():
     ward = Department.objects.get(code="UBND-PHUONG")
     police = Department.objects.get(code="CAT")
     land = Department.objects.get(code="SNNMT")
-    story = _Story(officers, services.current_calendar())
+    story = _Story(officers, current_calendar())
     people = iter(APPLICANTS)
     ward_officer = {"to_department": ward, "to_officer": officers["chuyenvien"]}
     police_officer = {"to_department": police, "to_officer": officers["chuyenvien.ca"]}
@@ -131,7 +132,7 @@ def seed_dossiers():
         4,
         "postpone",
         "chuyenvien.ca",
-        new_date=services.current_calendar().add_working_days(timezone.localdate(), 3),
+        new_date=current_calendar().add_working_days(timezone.localdate(), 3),
         reason="Chờ xác minh thông tin giấy phép lái xe với cơ sở dữ liệu quốc gia.",
     )
     # 8 Yêu cầu bổ sung (clock paused).
@@ -176,7 +177,7 @@ def seed_dossiers():
     story.then(d, 8, "hand_over", "motcua", hour=11, **ward_officer)
     story.then(d, 6, "hand_over", "chuyenvien", to_department=ward, to_officer=officers["lanhdao"])
     due = Dossier.objects.get(pk=d.pk).due_date
-    days_back = services.current_calendar().working_days_between(due, timezone.localdate())
+    days_back = current_calendar().working_days_between(due, timezone.localdate())
     story.then(d, days_back, "mark_result_ready", "lanhdao", hour=9, result="Giấy chứng nhận đăng ký hộ kinh doanh")
     story.then(d, max(days_back - 1, 0), "return_result", "motcua")
     # 14 Đã trả kết quả, late.

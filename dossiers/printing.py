@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 
 from offices.models import Department
 from provinces.selectors import current_province
-from provinces.services import province_url
 
+from .links import lookup_url
 from .workflow import EVENT_LABELS
 
 FORMS = {
@@ -31,11 +31,6 @@ FORMS = {
 }
 
 _PLACE_PREFIXES = ("Thành phố ", "Tỉnh ")
-
-
-def lookup_url(dossier) -> str:
-    """The citizen's status lookup link (printed as the receipt's QR code); the token is unguessable."""
-    return province_url(current_province(), f"/tra-cuu/{dossier.lookup_token}/")
 
 
 def qr_data_uri(text) -> str:

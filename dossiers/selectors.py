@@ -4,8 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .calendars import current_calendar
 from .models import Dossier, Status
-from .services import current_calendar
 
 # Statuses whose clock is running (not paused for supplementation, not done).
 RUNNING = (Status.ACCEPTED, Status.IN_PROGRESS, Status.FEES)

@@ -8,7 +8,7 @@ transaction; anything outside the database is scheduled with `transaction.on_com
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -19,6 +19,8 @@ from offices.models import Department, Officer
 from offices.phones import normalize_phone
 
 from . import deadlines, workflow
+from .calendars import current_calendar, cutoff_time
+from .codes import format_code
 from .events import dossier_event, dossier_event_committed
 from .models import (
     Channel,
@@ -29,7 +31,6 @@ from .models import (
     Procedure,
     Status,
     SupplementRequest,
-    WorkingDayOverride,
     new_lookup_token,
 )
 
@@ -135,17 +136,7 @@ class _Change:
 # --- calendar -------------------------------------------------------------------------------
 
 
-def cutoff_time() -> time:
-    return deadlines.default_cutoff()
-
-
-def current_calendar() -> deadlines.WorkingCalendar:
-    """This province's working days: national holidays plus its own overrides."""
-    days_off, working, reasons = [], [], {}
-    for override in WorkingDayOverride.objects.all():
-        (working if override.is_working_day else days_off).append(override.date)
-        reasons[override.date] = override.reason
-    return deadlines.WorkingCalendar(days_off=days_off, working_days=working, reasons=reasons)
+# `current_calendar` and `cutoff_time` live in `calendars` (selectors and pages read them too).
 
 
 # --- codes ----------------------------------------------------------------------------------
@@ -165,7 +156,7 @@ def next_dossier_code(agency_code: str, day: date) -> str:
                 """,
                 [agency_code, day],
             )
-            code = f"{agency_code}-{day:%y%m%d}-{cursor.fetchone()[0]:04d}"
+            code = format_code(agency_code, day, cursor.fetchone()[0])
             if not Dossier.objects.filter(code=code).exists():
                 return code
 

@@ -14,8 +14,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from dossiers.events import dossier_event
+from dossiers.links import lookup_url
 from dossiers.models import Grade
-from dossiers.printing import lookup_url
 from zalo.signals import dossier_link_created
 
 from . import texts

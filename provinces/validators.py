@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from vietnam_provinces import Province as AdminProvince
 from vietnam_provinces import ProvinceCode
 
+from dossiers.codes import AGENCY_CODE_RE
+
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,39}$")
-# QCVN 102:2016/BTTTT agency code: XXX.YY.ZZ.Hnn
-AGENCY_CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}$")
+# QCVN 102:2016/BTTTT agency code: XXX.YY.ZZ.Hnn (dossiers.codes.AGENCY_CODE_RE)
 DOMAIN_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 RESERVED_SLUGS = {"public", "information_schema", "admin", "www", "api", "static"}
 

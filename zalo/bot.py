@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from dossiers import lookup
+from dossiers.codes import CODE_IN_TEXT_RE
+from dossiers.links import lookup_url
 from dossiers.models import Dossier
-from dossiers.printing import lookup_url
 
-CODE_RE = re.compile(r"\b\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4,6}\b", re.IGNORECASE)
 # A phone ("0905 123 456", "+84 905.123.456") or an ID-paper number (CCCD 12 digits, CMND 9 digits).
 VERIFIER_RE = re.compile(r"(?<![\w+])\+?\d[\d .\-]{6,18}\d(?!\w)")
 
@@ -91,7 +91,7 @@ def answer(user_id: str, text: str) -> Reply:
     command = _ward_command(text)
     if command is not None:
         return command
-    match = CODE_RE.search(text or "")
+    match = CODE_IN_TEXT_RE.search(text or "")
     if not match:
         return Reply(
             _(

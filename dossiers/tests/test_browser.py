@@ -307,8 +307,8 @@ def received_dossier(catalogue, trial_province, live_url, django_db_blocker):
     from django.test import override_settings
 
     from dossiers import services
+    from dossiers.links import lookup_url
     from dossiers.models import Procedure
-    from dossiers.printing import lookup_url
     from offices.models import Officer
 
     with django_db_blocker.unblock(), tenant_context(trial_province):

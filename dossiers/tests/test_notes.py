@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from dossiers import printing, services
+from dossiers.calendars import current_calendar
 from dossiers.models import DossierEvent
 from dossiers.tests.factories import ProcedureFactory, all_components, receive
 from notifications.models import Notification
@@ -63,7 +64,7 @@ def test_internal_note_never_reaches_the_public_page(officers):
         dossier, reception, to_department=specialist.department, to_officer=specialist, internal_note=INTERNAL_REMARK
     )
     dossier = services.hand_over(dossier, specialist, to_department=leader.department, internal_note=INTERNAL_REMARK)
-    new_date = services.current_calendar().add_working_days(dossier.appointment_date, 2)
+    new_date = current_calendar().add_working_days(dossier.appointment_date, 2)
     dossier = services.postpone(
         dossier, leader, new_date=new_date, reason="Chờ xác minh hộ tịch", internal_note=INTERNAL_REMARK
     )

@@ -17,6 +17,8 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from dossiers import printing, services
+from dossiers.calendars import current_calendar
+from dossiers.links import lookup_url
 from dossiers.tests.factories import ProcedureFactory, receive
 from offices.tests.factories import DepartmentFactory, OfficerFactory
 
@@ -74,14 +76,14 @@ def specialist_holding(dossier, reception):
 
 
 def later_working_day(dossier, days=2):
-    return services.current_calendar().add_working_days(dossier.appointment_date, days)
+    return current_calendar().add_working_days(dossier.appointment_date, days)
 
 
 # --- lookup link and QR code ----------------------------------------------------------------
 
 
 def test_lookup_url_is_on_the_province_domain_and_carries_the_secret_token(in_danang, dossier):
-    url = printing.lookup_url(dossier)
+    url = lookup_url(dossier)
     assert "danang.localhost" in url
     assert url.endswith(f"/tra-cuu/{dossier.lookup_token}/")
     assert len(dossier.lookup_token) >= 22  # 128 random bits, URL-safe base64
@@ -119,8 +121,8 @@ def test_receipt_lists_dossier_applicant_components_dates_and_a_decodable_lookup
     assert "Quét mã để tra cứu tình trạng hồ sơ" in html
     sources = QR_SRC.findall(html)
     assert len(sources) == 1
-    assert decode_qr(sources[0]) == [printing.lookup_url(dossier)]
-    assert dossier.lookup_token in printing.lookup_url(dossier)
+    assert decode_qr(sources[0]) == [lookup_url(dossier)]
+    assert dossier.lookup_token in lookup_url(dossier)
 
     # A standalone, printable A4 page with personal data: not the portal layout, never cached.
     assert "@page { size: A4; margin: 15mm 15mm; }" in html

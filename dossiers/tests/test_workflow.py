@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from dossiers import services, workflow
+from dossiers.calendars import current_calendar
 from dossiers.models import Dossier, DossierEvent, Status
 from dossiers.tests.factories import ProcedureFactory, all_components, receive
 from offices.tests.factories import OfficerFactory
@@ -60,7 +61,7 @@ def valid_kwargs(action, dossier):
         "request_fees": {"amount": 100_000},
         "record_fees_paid": {},
         "postpone": {
-            "new_date": services.current_calendar().add_working_days(
+            "new_date": current_calendar().add_working_days(
                 dossier.appointment_date or timezone.localdate(), 2
             ),
             "reason": "Chờ xác minh",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conftest import TEMPLATES
 from dossiers import services
-from dossiers.printing import lookup_url
+from dossiers.links import lookup_url
 from dossiers.tests.factories import ProcedureFactory, receive
 from notifications import delivery
 from notifications.models import Channel, Kind, MessageText, Notification, State
