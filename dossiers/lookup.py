@@ -1,16 +1,17 @@
 """Citizen lookup: what a citizen may see of a dossier, found by the QR token or by code + verifier.
 
 The payload is the same for the web page and the API, carries no ID number, phone or address,
-and is cached per token in the province's cache until the dossier's next event.
+and is cached per token and language in the province's cache until the dossier's next event.
 """
 
 import hmac
 import re
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -114,26 +115,46 @@ def public_status(dossier: Dossier) -> dict:
     return payload
 
 
-def _cache_key(token):
-    return f"lookup:status:{token}"
+def cache_language(language=None) -> str | None:
+    """The language a cached payload or rendering is filed under: the active one, if the portal speaks it.
+
+    Everything cached here holds translated words (status label, explanation, timeline, grade,
+    the page around them), so every key carries the language. None for a language the portal does
+    not offer: such an answer is computed but never cached.
+    """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        supported = translation.get_supported_language_variant(language)
+    except LookupError:
+        return None
+    return supported if supported in cache_languages() else None
 
 
-def rendered_key(token, variant):
-    """Key of a rendered form of the status (a page in one language, the API's JSON), per province."""
-    return kv.tenant_key("lookup", variant, token)
+def cache_languages() -> tuple[str, ...]:
+    return tuple(code for code, _name in settings.LANGUAGES)
 
 
-RENDERED_VARIANTS = ("html-vi", "html-en", "json")
+def _cache_key(token, language):
+    return f"lookup:status:{language}:{token}"
+
+
+def rendered_key(token, variant, language):
+    """Key of a rendered form of the status (the page, the API's JSON) in one language, per province."""
+    return kv.tenant_key("lookup", variant, language, token)
+
+
+RENDERED_VARIANTS = ("html", "json")
 
 
 _local = LocalCache()
 
 
 def cached_rendering(token, variant):
-    """A rendered status from this process's memory, else from Redis: no database, no template."""
-    if not TOKEN_RE.match(token or ""):
+    """A rendered status in the active language from this process's memory, else from Redis: no database."""
+    language = cache_language()
+    if language is None or not TOKEN_RE.match(token or ""):
         return None
-    key = rendered_key(token, variant)
+    key = rendered_key(token, variant, language)
     content = _local.get(key)
     if content is None:
         content = kv.client().get(key)
@@ -143,7 +164,11 @@ def cached_rendering(token, variant):
 
 
 def cache_rendering(token, variant, content: bytes):
-    key = rendered_key(token, variant)
+    """Keep `content`, rendered in the active language, until the dossier's next event."""
+    language = cache_language()
+    if language is None:
+        return
+    key = rendered_key(token, variant, language)
     kv.client().set(key, content, ex=CACHE_TIMEOUT)
     _local.set(key, content)
 
@@ -157,17 +182,20 @@ def _load(**filters):
 
 
 def status_by_token(token: str) -> dict | None:
-    """The cached payload for a QR token, or None for an unknown, tampered or revoked token."""
+    """The payload for a QR token in the active language (cached per language), or None for an
+    unknown, tampered or revoked token."""
     if not TOKEN_RE.match(token or ""):
         return None
-    key = _cache_key(token)
-    payload = cache.get(key)
+    language = cache_language()
+    key = _cache_key(token, language) if language else None
+    payload = cache.get(key) if key else None
     if payload is None:
         dossier = _load(lookup_token=token)
         if dossier is None:
             return None
         payload = public_status(dossier)
-        cache.set(key, payload, CACHE_TIMEOUT)
+        if key:
+            cache.set(key, payload, CACHE_TIMEOUT)
     return payload
 
 
@@ -289,9 +317,11 @@ def record_bad_token(address: str):
 
 @receiver(dossier_event_committed, dispatch_uid="dossiers.lookup.invalidate")
 def invalidate_cached_status(sender, dossier, event, **kwargs):
+    """Drop the dossier's cached payloads and renderings in every language, here and in every process."""
     tokens = [dossier.lookup_token, getattr(event, "previous_lookup_token", None)]
     tokens = [t for t in tokens if t]
-    cache.delete_many([_cache_key(t) for t in tokens])
-    rendered = [rendered_key(t, variant) for t in tokens for variant in RENDERED_VARIANTS]
+    languages = cache_languages()
+    cache.delete_many([_cache_key(t, lang) for t in tokens for lang in languages])
+    rendered = [rendered_key(t, variant, lang) for t in tokens for variant in RENDERED_VARIANTS for lang in languages]
     kv.client().delete(*rendered)
     _local.evict_everywhere(rendered)

@@ -3,7 +3,6 @@
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -74,8 +73,7 @@ def lookup_form(request):
 @require_http_methods(["GET", "HEAD"])
 def status_page(request, token):
     """The page behind the receipt's QR code. A rush of scans is served from the cached page."""
-    variant = f"html-{get_language() or 'vi'}"
-    cached = lookup.cached_rendering(token, variant)
+    cached = lookup.cached_rendering(token, "html")  # the page in the request's language
     if cached is not None:
         return _private(HttpResponse(cached, content_type="text/html; charset=utf-8"))
     address = client_address(request)
@@ -88,5 +86,5 @@ def status_page(request, token):
         lookup.record_bad_token(address)
         return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
     response = render(request, "lookup/status.html", {"s": status})
-    lookup.cache_rendering(token, variant, response.content)
+    lookup.cache_rendering(token, "html", response.content)
     return _private(response)
