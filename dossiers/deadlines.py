@@ -6,10 +6,37 @@ Hùng Kings' day included, the government's swapped days too), corrected by a pr
 override table. Results are graded trước hạn / đúng hạn / trễ hạn (EARLY / ON_TIME / LATE).
 
 All datetimes must be timezone-aware; dates are taken in Asia/Ho_Chi_Minh.
+
+The clock (Decree 118/2025: time waiting for the citizen does not count)
+-----------------------------------------------------------------------
+- The clock's *start day* S is the receipt start date: the day of receipt if it is a working day and
+  the dossier came before the cut-off (15:00 by default), else the next working day. In "restart" mode
+  the resumption after a supplement is a new receipt: S becomes the resumption's start date.
+- The clock counts a working day when that day *begins*: working day d is counted iff d > S. The
+  appointment (due date) is the day on which the `processing_days`-th counted day begins (S itself
+  when processing_days is 0). The receipt day is therefore never counted, and neither is any day up
+  to S for a dossier received after the cut-off or on a day off.
+- A pause lasts from the supplement request (a) to the supplement's receipt (b). The *working days
+  the clock was stopped* are the working days d > S that began during the pause:
+  ``local_date(a) < d <= local_date(b)``. So a pause that starts and ends on one day stops nothing
+  (whatever the cut-off: the cut-off decides when a dossier starts counting, not when a pause ends);
+  Monday 10:00 → Tuesday 10:00 stops one day (Tuesday); Friday 16:00 → Monday 09:00 stops one day
+  (Monday); a pause before S (requested after the cut-off on the receipt day) stops only the days
+  after S that it reaches. Pauses add up: splitting a pause in two stops the same days.
+- "Resume" mode: the new appointment is the old one moved by exactly the stopped working days (also
+  when the dossier was already late: the lateness is kept, not forgiven). "Restart" mode: the full
+  processing time again, counted from the resumption like a new receipt (cut-off applied).
+- The working days *remaining* when the clock pauses are the counted days still ahead:
+  ``min(processing_days, working days in (local_date(a), due])``; never more than the procedure's
+  time, 0 when due or overdue.
+- The start day need not be stored: as long as the clock has not started, more than
+  `processing_days` working days lie between the pause and the due date, and S is the working day
+  exactly `processing_days` working days before the due date (`pending_clock_start`).
 """
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -134,30 +161,80 @@ def appointment_date(
     return calendar.add_working_days(receipt_start_date(received_at, calendar, cutoff), processing_days)
 
 
-def remaining_working_days(paused_at: datetime, appointment: date, calendar: WorkingCalendar) -> int:
-    """Working days left on the clock when it pauses (waiting for supplementary documents); 0 if overdue."""
-    return calendar.working_days_between(local_date(paused_at), appointment)
+def remaining_working_days(
+    paused_at: datetime, due: date, calendar: WorkingCalendar, processing_days: int | None = None
+) -> int:
+    """Working days left on the clock when it pauses: the counted days in (pause day, due]; 0 if due or overdue.
+
+    With `processing_days`, never more than it (a pause before the clock started leaves the full time)."""
+    left = calendar.working_days_between(local_date(paused_at), due)
+    return left if processing_days is None else min(left, processing_days)
 
 
-def resumed_appointment(
+def shift_working_days(day: date, n: int, calendar: WorkingCalendar) -> date:
+    """`day` moved later by exactly `n` working days (`day` itself when n == 0)."""
+    return day if n == 0 else calendar.add_working_days(day, n)
+
+
+def pending_clock_start(paused_at: datetime, due: date, processing_days: int, calendar: WorkingCalendar) -> date | None:
+    """The start day S of a clock that had not started yet at `paused_at`, or None if it had.
+
+    The clock had not started iff more than `processing_days` working days lie in (pause day, due]; S is then
+    the working day exactly `processing_days` working days before `due`."""
+    day = local_date(paused_at)
+    if calendar.working_days_between(day, due) <= processing_days:
+        return None
+    start, counted = due, 0
+    while counted < processing_days or not calendar.is_working_day(start):
+        counted += calendar.is_working_day(start)
+        start -= ONE_DAY
+    return start
+
+
+def stopped_working_days(
+    paused_at: datetime, resumed_at: datetime, calendar: WorkingCalendar, clock_start: date | None = None
+) -> int:
+    """The working days the clock was stopped: working days d that began during the pause (pause day < d <=
+    resumption day) and that the clock counts (d > `clock_start`, when given). 0 for a same-day pause."""
+    first = local_date(paused_at)
+    if clock_start is not None:
+        first = max(first, clock_start)
+    return calendar.working_days_between(first, local_date(resumed_at))
+
+
+class Resumed(NamedTuple):
+    due: date  # the new legal due date
+    appointment: date  # the new appointment date told to the citizen
+    stopped_days: int  # working days the clock was stopped
+
+
+def resume_clock(
+    paused_at: datetime,
     resumed_at: datetime,
-    remaining_days: int,
-    total_days: int,
+    *,
+    due: date,
+    appointment: date | None,
+    processing_days: int,
     mode: str,
     calendar: WorkingCalendar,
     cutoff: time | None = None,
-) -> date:
-    """The new appointment date after supplementation.
+) -> Resumed:
+    """The dates after supplementation (see the module docstring).
 
-    mode "resume" continues with the days that were left; mode "restart" gives the full processing time again.
+    "resume": the due date and the appointment both move by exactly the working days the clock was stopped.
+    "restart": the due date is `processing_days` from the resumption (like a new receipt); the appointment is
+    that, or the earlier appointment moved by the stopped days if that is later (a postponement is not undone).
     """
-    if mode == "resume":
-        days = remaining_days
-    elif mode == "restart":
-        days = total_days
-    else:
+    if mode not in ("resume", "restart"):
         raise ValueError(f"Unknown mode {mode!r}: expected 'resume' or 'restart'")
-    return appointment_date(resumed_at, days, calendar, cutoff)
+    start = pending_clock_start(paused_at, due, processing_days, calendar)
+    stopped = stopped_working_days(paused_at, resumed_at, calendar, clock_start=start)
+    if mode == "resume":
+        new_due = shift_working_days(due, stopped, calendar)
+    else:
+        new_due = appointment_date(resumed_at, processing_days, calendar, cutoff)
+    moved = shift_working_days(appointment or due, stopped, calendar)
+    return Resumed(new_due, max(new_due, moved), stopped)
 
 
 def grade(finished_at: datetime, due: date) -> str:

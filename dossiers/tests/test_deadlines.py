@@ -24,7 +24,7 @@ from dossiers.deadlines import (
     local_date,
     receipt_start_date,
     remaining_working_days,
-    resumed_appointment,
+    resume_clock,
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -217,22 +217,33 @@ def test_pause_after_the_appointment_leaves_nothing(cal):
     assert remaining_working_days(at(2026, 3, 17), date(2026, 3, 16), cal) == 0
 
 
-def test_resume_continues_with_the_remaining_days(cal):
-    # Resumed Wednesday 11/3 with 8 days left: 12, 13, 16, 17, 18, 19, 20, 23.
-    assert resumed_appointment(at(2026, 3, 11, 10), 8, 10, "resume", cal, CUTOFF) == date(2026, 3, 23)
+def resumed(paused_at, resumed_at, mode, cal, due=date(2026, 3, 16), days=10):
+    return resume_clock(
+        paused_at, resumed_at, due=due, appointment=due, processing_days=days, mode=mode, calendar=cal, cutoff=CUTOFF
+    )
+
+
+def test_resume_moves_the_date_by_the_working_days_the_clock_was_stopped(cal):
+    # Due 16/3; paused Wednesday 4/3 10:00, resumed Wednesday 11/3 10:00: 5, 6, 9, 10, 11 stopped.
+    after = resumed(at(2026, 3, 4, 10), at(2026, 3, 11, 10), "resume", cal)
+    assert after.stopped_days == 5
+    assert after.due == after.appointment == date(2026, 3, 23)
 
 
 def test_restart_gives_the_full_processing_time_again(cal):
-    assert resumed_appointment(at(2026, 3, 11, 10), 8, 10, "restart", cal, CUTOFF) == date(2026, 3, 25)
+    assert resumed(at(2026, 3, 4, 10), at(2026, 3, 11, 10), "restart", cal).due == date(2026, 3, 25)
 
 
-def test_resume_after_cutoff_counts_from_the_next_working_day(cal):
-    assert resumed_appointment(at(2026, 3, 11, 16), 8, 10, "resume", cal, CUTOFF) == date(2026, 3, 24)
+def test_the_cut_off_does_not_apply_to_the_end_of_a_pause(cal):
+    # Was 24/3 (the resumption at 16:00 counted from the next day, one day more than the pause stopped).
+    assert resumed(at(2026, 3, 4, 10), at(2026, 3, 11, 16), "resume", cal).due == date(2026, 3, 23)
+    # In restart mode the resumption is a new receipt: after the cut-off it counts from the next day.
+    assert resumed(at(2026, 3, 4, 10), at(2026, 3, 11, 16), "restart", cal).due == date(2026, 3, 26)
 
 
 def test_unknown_resume_mode_is_rejected(cal):
     with pytest.raises(ValueError):
-        resumed_appointment(at(2026, 3, 11), 8, 10, "pause", cal, CUTOFF)
+        resumed(at(2026, 3, 4), at(2026, 3, 11), "pause", cal)
 
 
 # --- Grading: trước hạn / đúng hạn / trễ hạn -------------------------------------------------------------------
