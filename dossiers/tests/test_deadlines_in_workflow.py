@@ -120,3 +120,62 @@ def test_a_postponed_date_must_be_a_later_working_day(officers):
     with pytest.raises(services.InvalidInput, match="phải là ngày làm việc"):
         step(at(2026, 3, 3, 9, 0), "postpone", dossier, officers["leader"], new_date=date(2026, 3, 7), reason="x")
     assert Dossier.objects.get(pk=dossier.pk).appointment_date == date(2026, 3, 5)
+
+
+# --- issue 11.1: the paused clock through the services ------------------------------------------------
+
+
+def test_a_supplement_asked_and_brought_after_the_cut_off_the_same_day_moves_nothing(reception):
+    """The reported case: 3 working days, received Wed 02/12/2026 16:18 (after 15:00), so due Tue 08/12; a
+    supplement asked at 16:19 and brought at 16:21 said 4 days remained and moved the date to 09/12."""
+    dossier = received(reception, at(2026, 12, 2, 16, 18), 3)
+    assert dossier.appointment_date == date(2026, 12, 8)
+    step(
+        at(2026, 12, 2, 16, 19),
+        "request_supplement",
+        dossier,
+        reception,
+        items=[services.MissingItem("Tờ khai", "Thiếu chữ ký")],
+    )
+    paused = Dossier.objects.get(pk=dossier.pk)
+    request = paused.supplement_requests.get()
+    assert request.remaining_days == paused.remaining_days == 3  # never above the procedure's 3 days
+    step(at(2026, 12, 2, 16, 21), "receive_supplement", dossier, reception)
+    resumed = Dossier.objects.get(pk=dossier.pk)
+    assert resumed.appointment_date == resumed.due_date == date(2026, 12, 8)
+    request.refresh_from_db()
+    assert request.appointment_after == date(2026, 12, 8)
+    note = resumed.events.get(action="receive_supplement").citizen_note
+    assert "không thay đổi" in note and "08/12/2026" in note
+
+
+def test_a_pause_from_monday_10_to_tuesday_10_moves_the_date_one_working_day(reception):
+    dossier = received(reception, at(2026, 12, 7, 9, 0), 3)  # Mon 07/12 → Thu 10/12
+    assert dossier.appointment_date == date(2026, 12, 10)
+    items = [services.MissingItem("Tờ khai", "Thiếu chữ ký")]
+    step(at(2026, 12, 7, 10, 0), "request_supplement", dossier, reception, items=items)
+    assert Dossier.objects.get(pk=dossier.pk).remaining_days == 3
+    step(at(2026, 12, 8, 10, 0), "receive_supplement", dossier, reception)
+    resumed = Dossier.objects.get(pk=dossier.pk)
+    assert resumed.appointment_date == resumed.due_date == date(2026, 12, 11)
+    assert resumed.original_appointment_date == date(2026, 12, 10)
+    note = resumed.events.get(action="receive_supplement").citizen_note
+    assert "11/12/2026" in note and "10/12/2026" in note
+
+
+def test_a_supplement_keeps_a_postponement_and_moves_it_by_the_pause(officers):
+    reception, leader = officers["reception"], officers["leader"]
+    dossier = received(reception, at(2026, 3, 2, 9, 0), 3)  # due Thu 05/03
+    step(at(2026, 3, 2, 10, 0), "hand_over", dossier, reception, to_department=leader.department)
+    step(at(2026, 3, 3, 9, 0), "postpone", dossier, leader, new_date=date(2026, 3, 10), reason="Chờ xác minh")
+    step(
+        at(2026, 3, 3, 10, 0),
+        "request_supplement",
+        dossier,
+        leader,
+        items=[services.MissingItem("Tờ khai", "Thiếu chữ ký")],
+    )
+    step(at(2026, 3, 4, 10, 0), "receive_supplement", dossier, reception)  # Wednesday stopped
+    resumed = Dossier.objects.get(pk=dossier.pk)
+    assert resumed.due_date == date(2026, 3, 6)
+    assert resumed.appointment_date == date(2026, 3, 11)
