@@ -195,7 +195,7 @@ class Dossier(models.Model):
     result_ready_at = models.DateTimeField(_("có kết quả lúc"), null=True, blank=True)
     returned_at = models.DateTimeField(_("trả kết quả lúc"), null=True, blank=True)
     closed_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
-    grade = models.CharField(_("đánh giá"), max_length=10, choices=Grade.choices, blank=True)
+    grade = models.CharField(_("kết quả đánh giá"), max_length=10, choices=Grade.choices, blank=True)
 
     lookup_token = models.CharField(max_length=43, unique=True, default=new_lookup_token, editable=False)
     version = models.PositiveIntegerField(default=0, editable=False)
@@ -310,7 +310,7 @@ class DossierEvent(models.Model):
     citizen_note = models.TextField(_("ghi chú gửi công dân (hiển thị công khai)"), blank=True)
     internal_note = models.TextField(_("ghi chú nội bộ (chỉ cán bộ thấy)"), blank=True)
     step_due = models.DateField(_("hạn của bước"), null=True)
-    step_grade = models.CharField(_("đánh giá bước trước"), max_length=10, choices=Grade.choices, blank=True)
+    step_grade = models.CharField(_("kết quả đánh giá bước trước"), max_length=10, choices=Grade.choices, blank=True)
     appointment_date = models.DateField(_("ngày hẹn sau thao tác"), null=True)
 
     class Meta:
