@@ -46,8 +46,11 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Our msgids are Vietnamese: only the English catalogue is extracted (a vi catalogue of our own
+# strings would translate each to itself). locale_django/vi is hand-written Vietnamese for Django's
+# own English; compilemessages compiles both. The .mo files are committed: a fresh clone runs as is.
 messages: install
-	$(BIN)/python manage.py makemessages -l vi -l en --ignore=$(VENV)
+	$(BIN)/python manage.py makemessages -l en --ignore=$(VENV) --ignore=locale_django --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=$(VENV)
 
 clean:
