@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -10,6 +10,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from egov.permission_labels import PermissionLabelsAdmin
 
 from . import services
 from .forms import NewPasswordForm, OfficerLoginForm, RequestForm, RolesForm
@@ -305,5 +308,17 @@ class AccountAuditAdmin(admin.ModelAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, ProvinceUserAdmin)
+
+
+class ProvinceGroupAdmin(PermissionLabelsAdmin, GroupAdmin):
+    """Django's group page, its permissions named in the reader's language."""
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, ProvinceGroupAdmin)
+# django-otp's device pages are English only and show any officer's TOTP secret (its QR code) to
+# whoever may view devices; officers enrol at login and an admin removes a lost phone's device
+# through the user's page (audited, second_factor_reset_view) instead.
+admin.site.unregister(TOTPDevice)
 # Every province's admin login asks for the TOTP code (offices.forms.OfficerLoginForm).
 admin.site.login_form = OfficerLoginForm

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -8,13 +9,23 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
 from egov.admin_sites import national_admin_site
+from egov.permission_labels import PermissionLabelsAdmin
 from offices.forms import OfficerLoginForm
 
 from .models import Domain, Province
 
 
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ("domain", "is_primary")
+        # django-tenants' fields have no (translatable) names of their own.
+        labels = {"domain": _("tên miền"), "is_primary": _("tên miền chính")}
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
 
 
@@ -22,8 +33,13 @@ class DomainInline(admin.TabularInline):
 class ProvinceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "agency_code", "admin_code", "primary_domain", "created_at", "accounts_link")
     search_fields = ("name", "slug", "agency_code")
-    readonly_fields = ("schema_name", "created_at")
+    exclude = ("schema_name",)  # set from the slug when the province is created; shown read-only below
+    readonly_fields = ("schema", "created_at")
     inlines = [DomainInline]
+
+    @admin.display(description=_("lược đồ dữ liệu"))
+    def schema(self, obj):
+        return obj.schema_name or "—"
 
     @admin.display(description=_("tên miền chính"))
     def primary_domain(self, obj):
@@ -73,7 +89,15 @@ class ProvinceAdmin(admin.ModelAdmin):
         return province_accounts(request, province, self.admin_site)
 
 
-national_admin_site.register(User, UserAdmin)
+class NationalUserAdmin(PermissionLabelsAdmin, UserAdmin):
+    """Django's user page, its permissions named in the reader's language."""
+
+
+class NationalGroupAdmin(PermissionLabelsAdmin, GroupAdmin):
+    """Django's group page, its permissions named in the reader's language."""
+
+
+national_admin_site.register(User, NationalUserAdmin)
 # The national admin logs in with password and TOTP code, like the provinces' admins.
 national_admin_site.login_form = OfficerLoginForm
-national_admin_site.register(Group, GroupAdmin)
+national_admin_site.register(Group, NationalGroupAdmin)

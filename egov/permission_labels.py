@@ -1,0 +1,49 @@
+"""Permissions named in the reader's language on the user and group pages of both admin sites.
+
+Django writes each model's permission names into the database once, in English ("Can add
+dossier"), so Django's catalogue cannot translate them. The admin shows them as "app | model |
+name"; here they are built at render time from the action and the model's (translated) names.
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS = {"add": _("Thêm"), "change": _("Sửa"), "delete": _("Xóa"), "view": _("Xem")}
+
+# Apps and models whose own names are not translatable (no verbose_name, or one not marked for translation).
+APP_NAMES = {
+    "otp_totp": _("Xác thực hai bước"),
+    "authtoken": _("Khóa truy cập API"),
+    "sessions": _("Phiên đăng nhập"),
+    "axes": _("Khóa đăng nhập sai"),
+}
+MODEL_NAMES = {("otp_totp", "totpdevice"): _("thiết bị xác thực hai bước")}
+
+
+def permission_label(permission: Permission) -> str:
+    content_type = permission.content_type
+    app_label, model_name = content_type.app_label, content_type.model
+    try:
+        app_name = APP_NAMES.get(app_label) or apps.get_app_config(app_label).verbose_name
+    except LookupError:
+        app_name = app_label
+    model = content_type.model_class()
+    what = MODEL_NAMES.get((app_label, model_name)) or (model._meta.verbose_name if model else model_name)
+    action, _sep, rest = permission.codename.partition("_")
+    if action in ACTIONS and rest == model_name:
+        name = f"{ACTIONS[action]} {what}"
+    else:
+        name = gettext(permission.name)  # a permission declared in Meta.permissions: named by our code
+    return f"{app_name} | {what} | {name}"
+
+
+class PermissionLabelsAdmin:
+    """ModelAdmin mixin: every permission chooser of the page lists translated names."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Permission:
+            field.label_from_instance = permission_label
+        return field
