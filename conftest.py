@@ -160,6 +160,7 @@ def zalo(fake_zalo, settings, in_danang):
         template_result_early="tpl-tiep-nhan",
         template_result_ready="tpl-tiep-nhan",
         template_apology="tpl-tiep-nhan",
+        template_new_appointment="tpl-tiep-nhan",
     )
     assert connection.schema_name == "danang"
     yield fake_zalo.fake

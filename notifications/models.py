@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     RESULT_EARLY = "result_early", _("Có kết quả sớm")
     RESULT_READY = "result_ready", _("Có kết quả")
     APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
+    NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
     ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
 
 

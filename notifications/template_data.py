@@ -42,6 +42,7 @@ KIND_SOURCES = {
     "result_early": _DOSSIER,
     "result_ready": _DOSSIER,
     "apology": (*_DOSSIER, "reason"),
+    "new_appointment": (*_DOSSIER, "reason"),
     "zalo_link": (*_DOSSIER, "account"),
     "broadcast": ("title", "content"),
 }
@@ -138,6 +139,7 @@ LEGACY_ACCOUNT_FIELDS = {
     "result_early": "template_result_early",
     "result_ready": "template_result_ready",
     "apology": "template_apology",
+    "new_appointment": "template_new_appointment",
     "zalo_link": "template_zalo_link",
     "broadcast": "template_broadcast",
 }

@@ -41,6 +41,9 @@ DEFAULTS = {
     Kind.APOLOGY: gettext_lazy(
         "Xin lỗi ông/bà: hồ sơ {code} chưa thể trả đúng hẹn vì {reason}. Ngày hẹn trả mới: {date}. Tra cứu: {link}"
     ),
+    Kind.NEW_APPOINTMENT: gettext_lazy(
+        "Hồ sơ {code} ({procedure}) đã nhận giấy tờ bổ sung. Ngày hẹn trả kết quả: {date} ({reason}). Tra cứu: {link}"
+    ),
     Kind.ZALO_LINK: gettext_lazy(
         "Tài khoản Zalo {account} vừa đăng ký nhận tin về hồ sơ {code}. Nếu không phải ông/bà, vui lòng báo "
         "bộ phận một cửa để gỡ tài khoản này. Tra cứu: {link}"
@@ -54,6 +57,7 @@ PLACEHOLDERS = {
     Kind.RESULT_EARLY: _COMMON,
     Kind.RESULT_READY: _COMMON,
     Kind.APOLOGY: (*_COMMON, "reason"),
+    Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
 }
 

@@ -36,6 +36,7 @@ TEMPLATE_FIELDS = (
     "template_result_early",
     "template_result_ready",
     "template_apology",
+    "template_new_appointment",
     "template_broadcast",
 )
 

@@ -31,6 +31,7 @@ class ZaloAccountForm(forms.ModelForm):
             "template_result_early",
             "template_result_ready",
             "template_apology",
+            "template_new_appointment",
             "template_zalo_link",
             "is_active",
         )

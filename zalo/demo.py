@@ -28,6 +28,8 @@ TEMPLATE_TEXTS = {
     "tpl-ket-qua": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã có kết quả. Mời ông/bà đến nhận. Tra cứu: <tra_cuu>",
     "tpl-xin-loi": "Xin lỗi ông/bà: hồ sơ <ma_ho_so> (<ten_thu_tuc>) được hẹn lại ngày trả <ngay_hen>. "
     "Tra cứu: <tra_cuu>",
+    "tpl-hen-lai": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã nhận giấy tờ bổ sung. Ngày hẹn trả kết quả: <ngay_hen>. "
+    "Tra cứu: <tra_cuu>",
 }
 TEMPLATES = {
     "template_receipt": "tpl-tiep-nhan",
@@ -35,6 +37,7 @@ TEMPLATES = {
     "template_result_early": "tpl-ket-qua-som",
     "template_result_ready": "tpl-ket-qua",
     "template_apology": "tpl-xin-loi",
+    "template_new_appointment": "tpl-hen-lai",
 }
 
 

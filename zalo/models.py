@@ -27,6 +27,7 @@ class ZaloAccount(models.Model):
     template_result_early = models.CharField(_("mẫu: có kết quả sớm"), max_length=64, blank=True)
     template_result_ready = models.CharField(_("mẫu: có kết quả"), max_length=64, blank=True)
     template_apology = models.CharField(_("mẫu: xin lỗi, hẹn lại"), max_length=64, blank=True)
+    template_new_appointment = models.CharField(_("mẫu: hẹn lại ngày trả sau bổ sung"), max_length=64, blank=True)
     template_broadcast = models.CharField(_("mẫu: tin cảnh báo, thông báo"), max_length=64, blank=True)
     template_zalo_link = models.CharField(
         _("mẫu: báo có tài khoản Zalo đăng ký nhận tin hồ sơ"),
@@ -193,6 +194,7 @@ class MessageTemplate(models.Model):
         RESULT_EARLY = "result_early", _("Có kết quả sớm")
         RESULT_READY = "result_ready", _("Có kết quả")
         APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
+        NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
         ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
         BROADCAST = "broadcast", _("Tin cảnh báo, thông báo")
 
