@@ -5,12 +5,14 @@ Nothing here writes a dossier directly: the intake and every action call `dossie
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import DateField, Value
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from . import printing, selectors, services, workflow
@@ -107,23 +109,43 @@ class TimelineInline(ReadOnlyInline):
 
 
 class WorklistFilter(admin.SimpleListFilter):
+    """The officer's role's worklists, each with its count; "all" is an explicit choice (``?worklist=all``),
+    because a bare dossier list lands on the role's main worklist."""
+
     title = _("danh sách công việc")
     parameter_name = "worklist"
+    ALL = "all"
 
     def lookups(self, request, model_admin):
-        counts = selectors.worklist_counts(request.user)
-        return [(key, f"{label} ({counts[key]})") for key, label in selectors.WORKLISTS.items()]
+        keys = selectors.worklists_for(request.user)
+        counts = selectors.worklist_counts(request.user, keys=keys)
+        return [(key, f"{selectors.WORKLISTS[key]} ({counts[key]})") for key in keys]
 
     def queryset(self, request, queryset):
         if self.value() in selectors.WORKLISTS:
             return queryset.filter(selectors.worklist_filter(self.value(), request.user))
         return queryset
 
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() in (None, self.ALL),
+            "query_string": changelist.get_query_string({self.parameter_name: self.ALL}),
+            "display": _("Tất cả hồ sơ"),
+        }
+        for key, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == key,
+                "query_string": changelist.get_query_string({self.parameter_name: key}),
+                "display": title,
+            }
+
 
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
-    list_display = ("code", "applicant_name", "procedure_name", "status", "holder", "appointment", "deadline")
+    list_display = ("code", "applicant_name", "procedure_name", "status", "holder", "appointment", "deadline", "grade")
     list_filter = (WorklistFilter, "status", "channel", "procedure__field")
+    # The worklists carry their own counts (one query); per-choice facet counts would repeat them.
+    show_facets = admin.ShowFacets.NEVER
     list_select_related = ("procedure", "current_department", "current_officer__user")
     search_fields = ("code",)  # replaced by a diacritic-insensitive search in get_search_results
     search_help_text = _("Tìm theo mã hồ sơ, họ tên (gõ có dấu hoặc không dấu) hoặc số giấy tờ tùy thân.")
@@ -182,20 +204,33 @@ class DossierAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("thời hạn"))
     def deadline(self, obj):
-        today = timezone.localdate()
-        if obj.grade:
-            return obj.get_grade_display()
+        """Where an open dossier stands against its due date; the grade of a finished one is its own column."""
         if obj.status == Status.SUPPLEMENT:
             return _("Tạm dừng")
         if obj.status in selectors.RUNNING and obj.due_date:
-            if obj.due_date < today:
+            if obj.due_date < timezone.localdate():
                 return format_html('<strong style="color:#b3261e">{}</strong>', _("Quá hạn"))
-            if obj.due_date <= selectors.due_soon_limit(today):
+            # The limit comes with the row (get_queryset): no calendar query per row.
+            limit = getattr(obj, "due_soon_until", None) or selectors.due_soon_limit()
+            if obj.due_date <= limit:
                 return format_html('<strong style="color:#a15c00">{}</strong>', _("Sắp đến hạn"))
         return ""
 
     def get_queryset(self, request):
-        return selectors.visible_dossiers(request.user)
+        limit = selectors.due_soon_limit(timezone.localdate())
+        return selectors.visible_dossiers(request.user).annotate(due_soon_until=Value(limit, output_field=DateField()))
+
+    def changelist_view(self, request, extra_context=None):
+        worklists = selectors.worklists_for(request.user)
+        if request.method == "GET" and not request.GET and worklists:
+            # A bare list lands on the role's main worklist (reception: "Chờ tiếp nhận"; specialist:
+            # "Hồ sơ tôi đang giữ"; leader: "Chờ ký duyệt"); "Tất cả hồ sơ" is ?worklist=all.
+            return HttpResponseRedirect(f"{request.path}?{urlencode({WorklistFilter.parameter_name: worklists[0]})}")
+        worklist = request.GET.get(WorklistFilter.parameter_name)
+        title = _("Hồ sơ")
+        if worklist in selectors.WORKLISTS:
+            title = f"{title}: {selectors.WORKLISTS[worklist]}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
         term = fold(search_term)

@@ -1,11 +1,12 @@
 """Queries that pages share: what an officer may see, and the worklists."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import workflow
 from .calendars import current_calendar
-from .models import Dossier, Status
+from .models import Channel, Dossier, Status
 
 # Statuses whose clock is running (not paused for supplementation, not done).
 RUNNING = (Status.ACCEPTED, Status.IN_PROGRESS, Status.FEES)
@@ -31,33 +32,96 @@ def due_soon_limit(today=None, within=2):
     return current_calendar().add_working_days(today, within)
 
 
+# Each role's worklists, the first being where the role lands on the dossier list. An officer of
+# a one-stop-shop department is at the counter; one who may sign results is a leader; any other
+# officer is a specialist. Someone with two places (a counter leader) gets both sets.
+RECEPTION_WORKLISTS = ("registered", "result_ready", "overdue", "due_soon", "supplement")
+SPECIALIST_WORKLISTS = ("mine", "department", "supplement")
+LEADER_WORKLISTS = ("to_sign", "department_overdue")
+# Province admins and other accounts without a counter or department of their own: the whole province's alarms.
+OVERSIGHT_WORKLISTS = ("overdue", "due_soon")
+
 WORKLISTS = {
+    "registered": _("Chờ tiếp nhận"),
+    "result_ready": _("Chờ trả kết quả"),
+    "overdue": _("Quá hạn"),
+    "due_soon": _("Đến hạn trong 2 ngày làm việc"),
     "mine": _("Hồ sơ tôi đang giữ"),
     "department": _("Hồ sơ của phòng ban tôi"),
     "supplement": _("Chờ bổ sung"),
-    "due_soon": _("Đến hạn trong 2 ngày làm việc"),
-    "overdue": _("Quá hạn"),
+    "to_sign": _("Chờ ký duyệt"),
+    "department_overdue": _("Quá hạn tại phòng ban tôi"),
 }
+
+NOTHING = Q(pk__isnull=True)  # no row (a plain SQL condition, also inside an aggregate's FILTER)
+
+
+def is_leader(user) -> bool:
+    return user.has_perm(workflow.LEADER_PERMISSION)
+
+
+def worklists_for(user) -> tuple[str, ...]:
+    """The worklists of this user's role(s), the main one first."""
+    officer = officer_of(user)
+    if officer is None:
+        return OVERSIGHT_WORKLISTS if user.has_perm("dossiers.view_all_dossiers") else ()
+    keys = []
+    if officer.department.is_reception:
+        keys += RECEPTION_WORKLISTS
+    if is_leader(user):
+        keys += LEADER_WORKLISTS
+    if not keys:
+        keys += SPECIALIST_WORKLISTS
+    return tuple(dict.fromkeys(keys))
+
+
+def signable_statuses():
+    """Where a result can be signed: the sources of the leader's "Duyệt kết quả" in the workflow table."""
+    return tuple(workflow.ACTIONS["mark_result_ready"].sources)
 
 
 def worklist_filter(key, user, today=None):
+    """The condition of worklist `key` for `user` (applied on top of what the user may see)."""
     today = today or timezone.localdate()
     officer = officer_of(user)
-    if key == "mine":
-        return Q(current_officer=officer) & ~Q(status__in=(Status.RETURNED, Status.REFUSED, Status.WITHDRAWN))
-    if key == "department":
-        return Q(current_department=getattr(officer, "department", None)) & Q(
-            status__in=(*RUNNING, Status.SUPPLEMENT, Status.RESULT_READY, Status.REGISTERED)
-        )
-    if key == "supplement":
-        return Q(status=Status.SUPPLEMENT)
-    if key == "due_soon":
-        return Q(status__in=RUNNING, due_date__gte=today, due_date__lte=due_soon_limit(today))
+    department_id = officer.department_id if officer is not None else None
+    mine = Q(current_department_id=department_id) if department_id is not None else NOTHING
+    if key == "registered":  # applied online or by post, waiting for the counter to accept or refuse
+        return Q(status=Status.REGISTERED, channel__in=(Channel.ONLINE, Channel.POSTAL))
+    if key == "result_ready":  # signed, waiting for the counter to hand the result over
+        return Q(status=Status.RESULT_READY)
     if key == "overdue":
         return Q(status__in=RUNNING, due_date__lt=today)
+    if key == "due_soon":
+        return Q(status__in=RUNNING, due_date__gte=today, due_date__lte=due_soon_limit(today))
+    if key == "mine":
+        if officer is None:
+            return NOTHING
+        return Q(current_officer=officer, status__in=workflow.OPEN_STATUSES)
+    if key == "department":  # what the department is working on (not online registrations before acceptance)
+        return mine & Q(status__in=(*RUNNING, Status.SUPPLEMENT))
+    if key == "supplement":
+        # The citizen brings the papers to the holding department or to the counter (the workflow's
+        # performers of "receive_supplement"): the counter waits for every department's.
+        if officer is not None and officer.department.is_reception:
+            return Q(status=Status.SUPPLEMENT)
+        return mine & Q(status=Status.SUPPLEMENT)
+    if key == "to_sign":
+        # Handed to this leader (a specialist's "Chuyển xử lý" to the leader, within the department),
+        # in a status a result can be signed from.
+        if officer is None or not is_leader(user):
+            return NOTHING
+        return mine & Q(current_officer=officer, status__in=signable_statuses())
+    if key == "department_overdue":
+        return mine & Q(status__in=RUNNING, due_date__lt=today)
     raise KeyError(key)
 
 
-def worklist_counts(user, today=None):
-    base = visible_dossiers(user)
-    return {key: base.filter(worklist_filter(key, user, today)).count() for key in WORKLISTS}
+def worklist_counts(user, today=None, keys=None):
+    """{key: count} for `keys` (default every worklist), in one query over what the user may see."""
+    keys = tuple(WORKLISTS if keys is None else keys)
+    if not keys:
+        return {}
+    today = today or timezone.localdate()
+    aggregates = {key: Count("pk", filter=worklist_filter(key, user, today)) for key in keys}
+    return visible_dossiers(user).order_by().aggregate(**aggregates)

@@ -165,7 +165,7 @@ def test_a_specialist_sees_only_their_departments_dossiers(officers, other_depar
     theirs = receive(officers["reception"], ProcedureFactory())
     services.hand_over(theirs, officers["reception"], to_department=other_department)
     client = client_for(officers["specialist"])
-    listing = client.get(reverse("admin:dossiers_dossier_changelist"), **HOST).content.decode()
+    listing = client.get(reverse("admin:dossiers_dossier_changelist"), {"worklist": "all"}, **HOST).content.decode()
     assert mine.code in listing and theirs.code not in listing
     assert client.get(change_url(theirs), **HOST).status_code == 404
 
@@ -175,8 +175,8 @@ def test_worklists_show_counts_and_search_ignores_diacritics(officers):
     receive(officers["reception"], ProcedureFactory(), name="Trần Thị Bích", id_number="048190009999")
     client = client_for(officers["reception"])
     url = reverse("admin:dossiers_dossier_changelist")
-    page = client.get(url, **HOST).content.decode()
-    assert "Hồ sơ tôi đang giữ (2)" in page and "Quá hạn (0)" in page
+    page = client.get(url, {"worklist": "all"}, **HOST).content.decode()
+    assert "Chờ tiếp nhận (0)" in page and "Quá hạn (0)" in page  # the counter's worklists
     found = client.get(url, {"q": "nguyen van duc"}, **HOST).content.decode()
     assert "Nguyễn Văn Đức" in found and "Trần Thị Bích" not in found
     by_id = client.get(url, {"q": "048190009999"}, **HOST).content.decode()
@@ -222,7 +222,7 @@ def test_staff_without_officer_profile_cannot_receive(officers):
     response = client.post(add, {"channel": 1, "applicant_name": "Nguyễn Văn C", **counts}, **HOST)
     assert response.status_code == 403
     assert not Dossier.objects.exists()
-    listing = client.get(reverse("admin:dossiers_dossier_changelist"), **HOST)
+    listing = client.get(reverse("admin:dossiers_dossier_changelist"), {"worklist": "all"}, **HOST)
     assert listing.status_code == 200  # logged in and seeing the list …
     assert reverse("admin:dossiers_dossier_add") not in listing.content.decode()  # … with no "add" button
 
