@@ -7,6 +7,7 @@ name"; here they are built at render time from the action and the model's (trans
 
 from django.apps import apps
 from django.contrib.auth.models import Permission
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,11 +40,40 @@ def permission_label(permission: Permission) -> str:
     return f"{app_name} | {what} | {name}"
 
 
+def _link_tables(model):
+    """The tables Django creates for `model`'s many-to-many fields, both directions."""
+    forward = [f.remote_field.through for f in model._meta.many_to_many]
+    backward = [r.through for r in model._meta.related_objects if r.many_to_many]
+    return [through for through in forward + backward if through._meta.auto_created]
+
+
+def _without(items, prefixes):
+    kept = []
+    for item in items:
+        if isinstance(item, list):
+            item = _without(item, prefixes)
+            if item:
+                kept.append(item)
+        elif not str(item).startswith(prefixes):
+            kept.append(item)
+    return kept
+
+
 class PermissionLabelsAdmin:
-    """ModelAdmin mixin: every permission chooser of the page lists translated names."""
+    """ModelAdmin mixin for the user and group pages: every permission chooser lists translated
+    names, and a delete confirmation does not list the rows of Django's link tables ("User_groups
+    object (12)": English, and nothing an officer decides on; they go with the user or group)."""
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.related_model is Permission:
             field.label_from_instance = permission_label
         return field
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        links = _link_tables(self.model)
+        plural_names = {str(m._meta.verbose_name_plural) for m in links}
+        prefixes = tuple(f"{capfirst(m._meta.verbose_name)}: " for m in links)
+        model_count = {name: n for name, n in model_count.items() if str(name) not in plural_names}
+        return _without(to_delete, prefixes) if prefixes else to_delete, model_count, perms_needed, protected

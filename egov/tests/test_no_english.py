@@ -9,9 +9,11 @@ readers). Pages are found by following the links of the pages already read, from
 registries, so a page added tomorrow is read too. Any word of ENGLISH is reported with its page.
 """
 
+import os
 import re
 from collections import defaultdict
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -53,6 +55,8 @@ navigation items characters characters. change delete view add save search filte
 ENGLISH_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(map(re.escape, set(ENGLISH)), key=len, reverse=True)) + r")(?!\w)"
 )
+
+DUMP = os.environ.get("NO_ENGLISH_DUMP")
 
 # Attributes whose words a browser shows or reads aloud.
 SHOWN_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "aria-description", "label"}
@@ -99,8 +103,12 @@ def read(html):
 
 
 def english_in(text):
-    """[(word, phrase)]: each English word and the run of unaccented text around it (the phrase to fix)."""
+    """[(word, phrase)]: each English word and the run of unaccented text around it (the phrase to fix).
+
+    Placeholders such as {date} in a message template's help are names an officer types, not words.
+    """
     found = []
+    text = PLACEHOLDER.sub(" ", text)
     for match in ENGLISH_RE.finditer(text):
         start, end = match.start(), match.end()
         while start > 0 and PHRASE_CHAR.match(text[start - 1]):
@@ -108,10 +116,14 @@ def english_in(text):
         while end < len(text) and PHRASE_CHAR.match(text[end]):
             end += 1
         phrase = " ".join(text[start:end].split())
-        found.append((match.group(1), re.sub(r"^\w{1,2}\b\s*|\s*\b\w{1,2}$", "", phrase)[:120]))
+        phrase = re.sub(r"^\w{1,2}\b\s*|\s*\b\w{1,2}$", "", phrase)[:120]
+        if len(phrase) < 12:  # a lone word: show where it stands
+            phrase = " ".join(text[max(0, match.start() - 30) : match.end() + 30].split())
+        found.append((match.group(1), phrase))
     return found
 
 
+PLACEHOLDER = re.compile(r"\{\w+\}")
 PHRASE_CHAR = re.compile(r"[A-Za-z0-9 _\-:'(),.?!/%|&;]")
 
 
@@ -164,6 +176,9 @@ class Walk:
             return response
         text, links = read(response.content.decode())
         self.pages.append(path)
+        if DUMP:  # NO_ENGLISH_DUMP=<dir>: each page's text as read, to see a word in its place
+            Path(DUMP).mkdir(parents=True, exist_ok=True)
+            (Path(DUMP) / (re.sub(r"\W+", "_", f"{self.host}{path}") + ".txt")).write_text(text)
         for word, context in english_in(text):
             self.found[f"{self.host}{path}"].append((word, context))
         if follow:
