@@ -20,6 +20,7 @@ from django.contrib.admin.filters import FieldListFilter, SimpleListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
 from django.core import checks
+from django.db import connection
 from django.db.models import Field
 from django.utils.translation import gettext_lazy as _
 
@@ -111,11 +112,28 @@ class StrictLookupsAdminSite(admin.AdminSite):
 
 
 class ProvinceAdminSite(StrictLookupsAdminSite):
-    """Each province's admin (``django.contrib.admin.site``, see ``egov.apps.AdminConfig``)."""
+    """Each province's admin (``django.contrib.admin.site``, see ``egov.apps.AdminConfig``).
+
+    Every page names the province it belongs to, in the header and in the browser's title: an officer
+    with two provinces' tabs open (or a national admin helping one) always sees whose dossiers these are.
+    """
 
     site_header = _("Một Cửa — bộ phận một cửa")
     site_title = _("Một Cửa")
     index_title = _("Bảng điều khiển của tỉnh")
+
+    def province_name(self, request):
+        tenant = getattr(request, "tenant", None) or getattr(connection, "tenant", None)
+        return getattr(tenant, "name", "") or ""
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        name = self.province_name(request)
+        if name:
+            context["province_name"] = name
+            context["site_header"] = _("Một Cửa — %(province)s") % {"province": name}
+            context["site_title"] = _("Một Cửa %(province)s") % {"province": name}
+        return context
 
 
 class NationalAdminSite(StrictLookupsAdminSite):
