@@ -150,8 +150,16 @@ def _audit_label(action):
     return AUDIT_LABELS.get(action, action)
 
 
+class AuditEntryForm(forms.ModelForm):
+    class Meta:
+        model = AuditEntry
+        fields = ()
+        labels = {"at": _("thời điểm"), "note": _("ghi chú")}  # the model's fields have no names of their own
+
+
 class AuditInline(admin.TabularInline):
     model = AuditEntry
+    form = AuditEntryForm
     extra = 0
     can_delete = False
     fields = ("at", "who", "what", "note")

@@ -46,7 +46,7 @@ Documentation Administration Django Site Lookup Dossier Dossiers Procedure Depar
 Domain Tenant Broadcast Follower Message Messages Notification Settings Device Devices Created Updated
 Modified Accept Refuse Print Return Download Export Upload Reason Result Results Total Count Type Kind
 Question Answer Event Events Audit Request Approve Reject Pending Sent Failed Delivered Draft Submitted
-Approved Rejected Cancelled Done Closed Early Late Overdue Forbidden Found Server Unknown Content
+Approved Rejected Cancelled Done Closed Early Late Overdue Forbidden Found Server Unknown Content At Outcome
 counts content name primary selected site schema password username address user users group
 groups permissions staff status date time required optional field fields the and of for with your
 you are must not from object objects entries results total match ascending descending sorting theme
@@ -138,8 +138,9 @@ class Walk:
     Each kind of page (see `shape`) is read at most `per_kind` times.
     """
 
-    def __init__(self, client, host, prefixes, per_kind=2, skip=()):
+    def __init__(self, client, host, prefixes, per_kind=2, skip=(), limits=None):
         self.client, self.host, self.prefixes, self.per_kind = client, host, prefixes, per_kind
+        self.limits = limits or {}
         self.skip = ("/logout/", "/ket-noi/", *skip)
         self.seen, self.kinds = set(), defaultdict(int)
         self.found = defaultdict(list)  # page → [(word, context)]
@@ -162,7 +163,7 @@ class Walk:
         if method == "get":
             self.seen.add(path)
             kind = shape(path)
-            if self.kinds[kind] >= self.per_kind:
+            if self.kinds[kind] >= self.limits.get(kind, self.per_kind):
                 return None
             self.kinds[kind] += 1
         response = getattr(self.client, method)(path, data or {}, HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE="vi")
@@ -178,7 +179,7 @@ class Walk:
         self.pages.append(path)
         if DUMP:  # NO_ENGLISH_DUMP=<dir>: each page's text as read, to see a word in its place
             Path(DUMP).mkdir(parents=True, exist_ok=True)
-            (Path(DUMP) / (re.sub(r"\W+", "_", f"{self.host}{path}") + ".txt")).write_text(text)
+            (Path(DUMP) / (re.sub(r"\W+", "_", f"{id(self) % 9973}{self.host}{path}") + ".txt")).write_text(text)
         for word, context in english_in(text):
             self.found[f"{self.host}{path}"].append((word, context))
         if follow:
@@ -289,9 +290,21 @@ def province_user(username, superuser=False, role=None):
 # --- the walks ---------------------------------------------------------------------------------
 
 
+def dossier_pages():
+    """A dossier in each status: each offers other actions and printed forms."""
+    from dossiers.models import Dossier
+
+    dossiers = Dossier.objects.order_by("status", "pk").distinct("status").values_list("pk", flat=True)
+    return [reverse("admin:dossiers_dossier_change", args=[pk]) for pk in dossiers]
+
+
 def walk_admin(client, site, host, urlconf=None, per_kind=2, skip=()):
     walk = Walk(client, host, ("/admin/",), per_kind=per_kind, skip=skip)
-    for url in admin_urls(site, urlconf) + change_urls(site, None, urlconf):
+    extra = []
+    if site is admin.site:
+        extra = dossier_pages()
+        walk.limits[shape(extra[0])] = len(extra) + per_kind
+    for url in admin_urls(site, urlconf) + extra + change_urls(site, None, urlconf):
         walk.visit(url)
     return walk
 
