@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.models import Department, Officer
 
 from . import services
-from .models import Channel, Procedure
+from .models import Channel, ComponentKind, Procedure
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}, format="%d/%m/%Y")
 INTERNAL_NOTE_LABEL = _("Ghi chú nội bộ (chỉ cán bộ thấy)")
@@ -84,11 +84,33 @@ class ReasonForm(ActionForm):
     )
 
 
+class OfficerSelect(forms.Select):
+    """The officer list, each option naming its department (``data-department``) for handover.js."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-department"] = str(instance.department_id)
+        return option
+
+
 class HandOverForm(ActionForm):
+    """Choosing the department narrows the officer list to its officers (dossiers/static/dossiers/handover.js);
+    without JavaScript every officer is listed with their department and a mismatch is refused."""
+
     to_department = forms.ModelChoiceField(label=_("Chuyển đến phòng ban"), queryset=Department.objects.none())
     to_officer = forms.ModelChoiceField(
-        label=_("Cán bộ xử lý"), queryset=Officer.objects.none(), required=False, help_text=_("Có thể để trống.")
+        label=_("Cán bộ xử lý"),
+        queryset=Officer.objects.none(),
+        required=False,
+        help_text=_("Có thể để trống."),
+        widget=OfficerSelect(attrs={"data-narrowed-by": "to_department"}),
     )
+
+    class Media:
+        js = ("dossiers/handover.js",)
+
     step_due = forms.DateField(
         label=_("Hạn của bước này"), required=False, widget=DATE_WIDGET, help_text=_("Mặc định là ngày hẹn trả.")
     )
@@ -171,6 +193,74 @@ class RequestSupplementForm(ActionForm):
         }
 
 
+class ReceiveSupplementForm(ActionForm):
+    """Nhận hồ sơ bổ sung: what the open supplement request asked for, item by item, each with a tick
+    and its number of copies. The ticked papers are recorded on the dossier. The citizen supplies
+    everything asked, once: if an item is not ticked, nothing is received and the message names it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplement_request = (
+            self.dossier.supplement_requests.filter(received_at=None)
+            .order_by("-requested_at")
+            .prefetch_related("items")
+            .first()
+        )
+        items = list(self.supplement_request.items.all()) if self.supplement_request else []
+        kinds = {c.name: c.kind for c in self.dossier.procedure.components.all()}
+        self.item_fields = []
+        for item in items:
+            tick, count = f"item_{item.pk}", f"count_{item.pk}"
+            self.fields[tick] = forms.BooleanField(label=item.name, required=False)
+            self.fields[count] = forms.IntegerField(
+                label=_("Số bản: %s") % item.name, min_value=1, max_value=50, initial=1, required=False
+            )
+            kind = kinds.get(item.name, ComponentKind.ORIGINAL_OR_COPY)
+            self.item_fields.append((item, kind, tick, count))
+        names = [n for n in self.fields if n not in ("internal_note", "citizen_note")]
+        self.order_fields([*names, "internal_note", "citizen_note"])
+
+    checklist_template = "admin/dossiers/dossier/_supplement_checklist.html"
+
+    @property
+    def checklist_names(self):
+        return [name for _i, _k, tick, count in self.item_fields for name in (tick, count)]
+
+    def checklist(self):
+        """Rows for the template: (what was asked, its tick, its number of copies)."""
+        return [(item, self[tick], self[count]) for item, _k, tick, count in self.item_fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        missing = []
+        for item, _kind, tick, count in self.item_fields:
+            if not cleaned.get(tick):
+                missing.append(item.name)
+                self._errors.pop(count, None)
+            elif cleaned.get(count) is None and count not in self._errors:
+                cleaned[count] = 1
+        if missing:
+            raise ValidationError(
+                _(
+                    "Chưa nhận đủ giấy tờ đã yêu cầu bổ sung, còn thiếu: %s. Công dân phải nộp đủ mọi giấy tờ "
+                    "trong phiếu yêu cầu bổ sung; hồ sơ vẫn ở trạng thái chờ bổ sung."
+                )
+                % "; ".join(missing)
+            )
+        return cleaned
+
+    def service_kwargs(self):
+        kwargs = super().service_kwargs()
+        for _item, _kind, tick, count in self.item_fields:
+            kwargs.pop(tick, None)
+            kwargs.pop(count, None)
+        kwargs["components"] = [
+            services.SubmittedComponent(item.name, kind, self.cleaned_data[count])
+            for item, kind, tick, count in self.item_fields
+        ]
+        return kwargs
+
+
 class RequestFeesForm(ActionForm):
     amount = forms.IntegerField(label=_("Số tiền (đồng)"), min_value=1)
 
@@ -198,7 +288,7 @@ ACTION_FORMS = {
     "refuse": ReasonForm,
     "hand_over": HandOverForm,
     "request_supplement": RequestSupplementForm,
-    "receive_supplement": NoteForm,
+    "receive_supplement": ReceiveSupplementForm,
     "request_fees": RequestFeesForm,
     "record_fees_paid": NoteForm,
     "postpone": PostponeForm,
@@ -239,25 +329,56 @@ class IntakeForm(NotesMixin, forms.Form):
     def __init__(self, *args, procedure, **kwargs):
         self.procedure = procedure
         super().__init__(*args, **kwargs)
+        # The procedure's list of papers as a checklist: a tick ("received") and the number of copies
+        # per paper, the required ones ticked to start with and marked. Whether the required ones are all
+        # there is the services' rule (a clear error, nothing written), not the form's.
         self.component_fields = []
         for component in procedure.components.all():
-            name = f"count_{component.pk}"
-            self.fields[name] = forms.IntegerField(
-                label=f"{component.name} ({component.get_kind_display()})",
-                min_value=0,
+            tick, count = f"has_{component.pk}", f"count_{component.pk}"
+            self.fields[tick] = forms.BooleanField(label=component.name, required=False, initial=component.required)
+            self.fields[count] = forms.IntegerField(
+                label=_("Số bản: %s") % component.name,
+                min_value=1,
                 max_value=50,
-                initial=component.count if component.required else 0,
+                initial=component.count or 1,
                 required=False,
-                help_text=_("bắt buộc") if component.required else _("nếu có"),
             )
-            self.component_fields.append((component, name))
+            self.component_fields.append((component, tick, count))
         names = [n for n in self.fields if n not in ("internal_note", "citizen_note")]
         self.order_fields([*names, "internal_note", "citizen_note"])
 
+    @property
+    def checklist_names(self):
+        return [name for _c, tick, count in self.component_fields for name in (tick, count)]
+
+    def checklist(self):
+        """Rows for the template: (component, its tick, its count)."""
+        return [(c, self[tick], self[count]) for c, tick, count in self.component_fields]
+
+    NOTE_FIELDS = ("internal_note", "citizen_note")
+
+    def applicant_fields(self):
+        skip = {*self.checklist_names, *self.NOTE_FIELDS}
+        return [field for field in self.visible_fields() if field.name not in skip]
+
+    def note_fields(self):
+        return [self[name] for name in self.NOTE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        for component, tick, count in self.component_fields:
+            if not cleaned.get(tick):
+                self._errors.pop(count, None)  # the number of a paper not received does not matter
+            elif cleaned.get(count) is None and count not in self._errors:
+                cleaned[count] = component.count or 1  # ticked with the number left empty: the usual number
+        return cleaned
+
     def components(self):
+        """The ticked papers, each with its number of copies."""
         return [
-            services.SubmittedComponent(c.name, c.kind, self.cleaned_data.get(field) or 0)
-            for c, field in self.component_fields
+            services.SubmittedComponent(c.name, c.kind, self.cleaned_data[count])
+            for c, tick, count in self.component_fields
+            if self.cleaned_data.get(tick)
         ]
 
     def applicant(self):

@@ -36,7 +36,9 @@ def test_reception_officer_receives_a_dossier_through_the_intake_form(officers):
     assert client.get(add, **HOST).status_code == 200
     page = client.get(f"{add}?procedure={procedure.pk}", **HOST)
     assert page.status_code == 200 and "Giấy chứng sinh" in page.content.decode()
-    counts = {f"count_{c.pk}": c.count if c.required else 0 for c in procedure.components.all()}
+    # The checklist: a tick and a number of copies per paper (the optional one not handed in).
+    counts = {f"count_{c.pk}": c.count for c in procedure.components.all()}
+    ticks = {f"has_{c.pk}": "on" for c in procedure.components.all() if c.required}
     response = client.post(
         f"{add}?procedure={procedure.pk}",
         {
@@ -45,6 +47,7 @@ def test_reception_officer_receives_a_dossier_through_the_intake_form(officers):
             "applicant_id_number": "048090001234",
             "applicant_phone": "0905 123 456",
             **counts,
+            **ticks,
         },
         **HOST,
     )
