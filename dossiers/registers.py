@@ -40,7 +40,8 @@ INPUT_FORMAT = "%d/%m/%Y"
 # The events by which a reception point takes a dossier in (each dossier has at most one of them).
 RECEIVED_HERE = ("receive", "accept")
 REFUSED_HERE = "refuse"
-CHUNK = 500
+CHUNK = 500  # rows read from the database at a time
+HTML_ROWS = 200  # rows rendered into one piece of the streamed page
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -267,7 +268,7 @@ def html_chunks(request, user, point, period):
     context = _header(point, period)
     totals = Totals()
     yield render_to_string("dossiers/registers/register_top.html", context, request)
-    for batch in _batched(entries(user, point, period, totals), 200):
+    for batch in _batched(entries(user, point, period, totals), HTML_ROWS):
         yield render_to_string("dossiers/registers/register_rows.html", {"rows": batch})
     yield render_to_string("dossiers/registers/register_bottom.html", {**context, "totals": totals}, request)
 

@@ -6,6 +6,7 @@ file (read back with openpyxl).
 """
 
 import io
+import re
 import zipfile
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -214,6 +215,7 @@ def test_excel_reads_back_with_headers_rows_vietnamese_text_real_dates_and_total
     assert header[:3] == ["STT", "Mã hồ sơ", "Tên thủ tục hành chính"] and header[-2:] == ["Ký nhận", "Ghi chú"]
     assert ws.column_dimensions["C"].width == 42 and ws.column_dimensions["B"].width == 27
     assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+    assert ws.print_title_rows == "$6:$6" and ws.freeze_panes == "A7"  # headers on every page, and frozen
 
     rows = list(ws.iter_rows(min_row=registers.HEADER_ROW + 1, values_only=False))
     data_rows, totals_row = rows[:-1], rows[-1]
@@ -269,6 +271,23 @@ def test_printable_register_is_a4_landscape_with_every_row_and_the_total(recepti
     assert 'data-total="2"' in html
     for column in ("STT", "Mã hồ sơ", "Người nộp hồ sơ", "Nhận hồ sơ", "Hẹn trả kết quả", "Trả kết quả", "Ký nhận"):
         assert f"<th>{column}" in html
+
+
+def test_a_register_read_and_streamed_in_small_pieces_has_every_row_once_in_order(
+    reception, reception_desk, monkeypatch
+):
+    monkeypatch.setattr(registers, "CHUNK", 2)
+    monkeypatch.setattr(registers, "HTML_ROWS", 3)
+    made = [received_at(at(7, 12, 2026, 8, minute), reception).code for minute in range(7)]
+    client = client_for(reception)
+    html = body(client.get(URL, query(reception_desk, "07/12/2026", "07/12/2026"), **HOST))
+    assert re.findall(r'data-code="([^"]+)"', html) == made
+    assert re.findall(r'<td class="c">(\d+)</td>', html) == [str(n) for n in range(1, 8)]
+    assert 'data-total="7"' in html and html.rstrip().endswith("</html>")
+    response = client.get(URL, query(reception_desk, "07/12/2026", "07/12/2026", "xlsx"), **HOST)
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(ws.iter_rows(min_row=registers.HEADER_ROW + 1, values_only=True))
+    assert [r[1] for r in rows[:-1]] == made and rows[-1][2] == 7
 
 
 def test_register_page_is_offered_from_the_dossier_list(reception, reception_desk):
