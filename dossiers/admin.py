@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from . import printing, selectors, services, workflow
-from .forms import ACTION_FORMS, IntakeForm, ProcedureChoiceForm
+from .forms import IntakeForm, ProcedureChoiceForm, form_for
 from .models import (
     Dossier,
     DossierComponent,
@@ -99,7 +99,7 @@ class TimelineInline(ReadOnlyInline):
 
     @admin.display(description=_("thao tác"))
     def label(self, obj):
-        return workflow.EVENT_LABELS.get(obj.action, obj.action)
+        return workflow.label_of(obj.action)
 
     @admin.display(description=_("từ → đến"))
     def route(self, obj):
@@ -293,7 +293,7 @@ class DossierAdmin(admin.ModelAdmin):
         # Seeing the dossier is not enough: the permission and a performer's place in the table.
         if not workflow.may_perform(officer, action, dossier):
             raise PermissionDenied
-        form_class = ACTION_FORMS[action]
+        form_class = form_for(action)
         change_url = reverse("admin:dossiers_dossier_change", args=[dossier.pk])
         if request.method == "POST":
             form = form_class(request.POST, dossier=dossier)

@@ -295,36 +295,6 @@ class ActionRequestSerializer(serializers.Serializer):
     result = serializers.CharField(required=False, allow_blank=True)
 
 
-# What each action takes from the request body (everything else is ignored). Every action takes an
-# internal note (`note` is internal too); a citizen note where the reason is not already the public text.
-NOTES = ("citizen_note", "internal_note", "note")
-INTERNAL = ("internal_note", "note")
-ACTION_FIELDS = {
-    "accept": NOTES,
-    "refuse": ("reason", *INTERNAL),
-    "hand_over": ("to_department", "to_officer", "step_due", *NOTES),
-    "request_supplement": ("items", "reason", *INTERNAL),
-    "receive_supplement": NOTES,
-    "request_fees": ("amount", *NOTES),
-    "record_fees_paid": NOTES,
-    "postpone": ("new_date", "reason", *INTERNAL),
-    "stop": ("reason", *INTERNAL),
-    "mark_result_ready": ("result", *NOTES),
-    "return_result": NOTES,
-    "withdraw": ("reason", *INTERNAL),
-}
-REQUIRED_FIELDS = {
-    "refuse": ("reason",),
-    "hand_over": ("to_department",),
-    "request_supplement": ("items",),
-    "request_fees": ("amount",),
-    "postpone": ("new_date", "reason"),
-    "stop": ("reason",),
-    "mark_result_ready": ("result",),
-    "withdraw": ("reason",),
-}
-
-
 class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Hồ sơ mà cán bộ được xem; thao tác xử lý đi qua cùng một module nghiệp vụ với trang quản trị."""
 
@@ -376,10 +346,11 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         body = ActionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        missing = [f for f in REQUIRED_FIELDS.get(name, ()) if not data.get(f)]
+        spec = workflow.ACTIONS[name]
+        missing = [f for f in spec.required if not data.get(f)]
         if missing:
             raise ApiError("invalid_input", _("Thiếu thông tin bắt buộc: %s.") % ", ".join(missing))
-        kwargs = {f: data[f] for f in ACTION_FIELDS[name] if f in data}
+        kwargs = {f: data[f] for f in spec.fields if f in data}
         if "items" in kwargs:
             kwargs["items"] = [services.MissingItem(i["name"], i["reason"]) for i in kwargs["items"]]
         officer = selectors.officer_of(request.user)

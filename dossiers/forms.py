@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices.models import Department, Officer
 
-from . import services
+from . import services, workflow
 from .models import Channel, ComponentKind, Procedure
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}, format="%d/%m/%Y")
@@ -283,20 +283,15 @@ class ResultForm(ActionForm):
     )
 
 
-ACTION_FORMS = {
-    "accept": NoteForm,
-    "refuse": ReasonForm,
-    "hand_over": HandOverForm,
-    "request_supplement": RequestSupplementForm,
-    "receive_supplement": ReceiveSupplementForm,
-    "request_fees": RequestFeesForm,
-    "record_fees_paid": NoteForm,
-    "postpone": PostponeForm,
-    "stop": ReasonForm,
-    "mark_result_ready": ResultForm,
-    "return_result": NoteForm,
-    "withdraw": ReasonForm,
-}
+class InternalNoteForm(ActionForm):
+    """An action whose only text is for officers (a new QR receipt: the note may name the ID paper shown)."""
+
+    reason_is_public = True  # no citizen note
+
+
+def form_for(action_key: str) -> type[forms.Form]:
+    """The admin form of an action: the class the registry (`workflow.REGISTRY`) names in this module."""
+    return globals()[workflow.REGISTRY[action_key].form]
 
 
 class ProcedureChoiceForm(forms.Form):

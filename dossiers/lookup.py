@@ -20,13 +20,13 @@ from egov.localcache import LocalCache
 from offices.phones import normalize_phone
 
 from . import workflow
+from .codes import is_code
 from .events import dossier_event_committed
 from .models import Dossier, Status
 from .text import mask_name
 
 CACHE_TIMEOUT = 3600
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H\d{2}-\d{6}-\d{4,6}$")
 
 PLAIN_STATUS = {
     Status.REGISTERED: gettext_lazy("Hồ sơ đã được đăng ký trực tuyến và đang chờ cán bộ một cửa tiếp nhận."),
@@ -47,9 +47,6 @@ PLAIN_STATUS = {
 NOT_FOUND_MESSAGE = gettext_lazy(
     "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin xác minh. Vui lòng kiểm tra lại mã trên giấy tiếp nhận."
 )
-
-# Timeline entries a citizen does not need to see.
-HIDDEN_ACTIONS = {"reissue_token"}
 
 
 def _date(value):
@@ -101,12 +98,12 @@ def public_status(dossier: Dossier) -> dict:
             payload["missing_components"] = [{"name": i.name, "reason": i.reason} for i in request.items.all()]
     events = dossier.events.select_related("to_department", "to_officer__user").order_by("created_at", "id")
     for event in events:
-        if event.action in HIDDEN_ACTIONS:
+        if event.action in workflow.HIDDEN_FROM_CITIZEN:
             continue
         payload["timeline"].append(
             {
                 "at": _datetime(event.created_at),
-                "action": str(workflow.EVENT_LABELS.get(event.action, event.action)),
+                "action": workflow.label_of(event.action),
                 "status": event.get_to_status_display(),
                 "department": str(event.to_department) if event.to_department else None,
                 "note": event.citizen_note,  # never internal_note
@@ -284,7 +281,7 @@ def dossier_by_code(code: str, verifier: str, address: str) -> Dossier | None:
     verdict = ratelimit.hit("lookup-address", address, _rates())
     if not verdict.allowed:
         raise Throttled(verdict.retry_after)
-    if not CODE_RE.match(code):
+    if not is_code(code):
         return None
     policy = _code_lockout()
     attempt = ratelimit.attempt("lookup-code", code, policy)

@@ -321,9 +321,9 @@ class DossierEvent(models.Model):
     def __str__(self):
         from django.utils import timezone
 
-        from .workflow import EVENT_LABELS
+        from .workflow import label_of
 
-        return f"{EVENT_LABELS.get(self.action, self.action)} — {timezone.localtime(self.created_at):%H:%M %d/%m/%Y}"
+        return f"{label_of(self.action)} — {timezone.localtime(self.created_at):%H:%M %d/%m/%Y}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

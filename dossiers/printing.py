@@ -21,7 +21,7 @@ from offices.models import Department
 from provinces.selectors import current_province
 
 from .links import lookup_url
-from .workflow import EVENT_LABELS
+from .workflow import label_of
 
 FORMS = {
     "receipt": ("dossiers/forms/receipt.html", gettext_lazy("01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả")),
@@ -135,7 +135,7 @@ def _control(dossier) -> dict:
     rows = [
         {
             "at": event.created_at,
-            "label": EVENT_LABELS.get(event.action, event.action),
+            "label": label_of(event.action),
             "actor": event.actor,
             "source": _route(event.from_department, event.from_officer),
             "target": _route(event.to_department, event.to_officer),

@@ -600,36 +600,19 @@ def reissue_lookup_token(dossier, officer, *, expected_version=None, internal_no
     """Lost receipt: a new QR token; the old link stops working at once. Status is unchanged.
 
     Done at the counter; its note is internal (it may name the ID paper the citizen showed)."""
-    pk = dossier.pk if isinstance(dossier, Dossier) else dossier
-    with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().get(pk=pk)
-        _check_permission(officer, "reissue_token", dossier)
-        if expected_version is not None and dossier.version != int(expected_version):
-            raise StaleDossier(
-                _("Hồ sơ %(code)s vừa được người khác cập nhật; hãy tải lại trang.") % {"code": dossier.code}
-            )
-        previous = dossier.lookup_token
-        dossier.lookup_token = new_lookup_token()
-        dossier.version += 1
-        dossier.save(update_fields=["lookup_token", "version"])
-        change = _notes("", internal_note, note)
-        change.internal_note = change.internal_note or _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực.")
-        change.extra["previous_lookup_token"] = previous
-        _record(dossier, "reissue_token", dossier.status, _officer(officer), current_time(), change)
-    return dossier
+
+    notes = _notes("", internal_note, note)
+
+    def mutate(d, now):
+        change = _Change(
+            internal_note="" if notes.internal_note else _("Cấp lại giấy tiếp nhận; mã QR cũ hết hiệu lực.")
+        )
+        change.extra["previous_lookup_token"] = d.lookup_token
+        d.lookup_token = new_lookup_token()
+        return change
+
+    return _apply(dossier, "reissue_token", officer, expected_version, mutate, notes)
 
 
-ACTION_FUNCTIONS = {
-    "accept": accept,
-    "refuse": refuse,
-    "hand_over": hand_over,
-    "request_supplement": request_supplement,
-    "receive_supplement": receive_supplement,
-    "request_fees": request_fees,
-    "record_fees_paid": record_fees_paid,
-    "postpone": postpone,
-    "stop": stop,
-    "mark_result_ready": mark_result_ready,
-    "return_result": return_result,
-    "withdraw": withdraw,
-}
+# Each action on a dossier, by its key: the function named in the registry (`workflow.REGISTRY`).
+ACTION_FUNCTIONS = {key: globals()[spec.service_name] for key, spec in workflow.ACTIONS.items()}

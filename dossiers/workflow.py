@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import Status
+from .models import Grade, Status
 
 S = Status
 
@@ -33,37 +33,132 @@ PERFORMERS = {
 LEADER_PERMISSION = "dossiers.sign_result"
 
 
+# What the API takes from a request body besides the version (everything else is ignored). Every action
+# takes an internal note (`note` is internal too); a citizen note only where the reason is not already
+# the public text.
+NOTES = ("citizen_note", "internal_note", "note")
+INTERNAL = ("internal_note", "note")
+
+# Where an action is started from.
+ON_DOSSIER = "dossier"  # on an existing dossier: the dossier's admin page and POST /dossiers/{id}/actions/{key}/
+INTAKE = "intake"  # creates the dossier at the counter: the admin's "Tiếp nhận hồ sơ" page
+CITIZEN = "citizen"  # creates the dossier from the citizen's side (online or postal registration)
+
+# The message the citizen gets (a `notifications.Kind` value); a result depends on its grade.
+RESULT_MESSAGE = "result"
+
+
 @dataclass(frozen=True)
 class Action:
+    """Everything the portal knows about one action; the admin, the API, the public page and the
+    notifications derive from it (see `dossiers/tests/test_registry.py`)."""
+
     key: str
     label: str
     sources: frozenset
     target: int | None  # None keeps the current status
     permission: str
     performers: frozenset
+    entry: str = ON_DOSSIER
+    form: str | None = None  # the admin form: a class name in `dossiers.forms`
+    fields: tuple = ()  # what the API accepts in the body
+    required: tuple = ()  # of which these must be given
+    citizen_sees: bool = True  # on the citizen's timeline (status page, API lookup)
+    message: str | None = None  # the message kind the event sends the citizen
+    function: str = ""  # the `dossiers.services` function that performs it
+
+    @property
+    def service_name(self) -> str:
+        return self.function or self.key
 
 
-def action(key, label, sources, target, permission, performers):
+def action(key, label, sources, target, permission, performers, **spec):
     if not performers or not set(performers) <= set(PERFORMERS):
         raise ValueError(f"action {key}: performers must be a non-empty subset of {sorted(PERFORMERS)}")
-    return Action(key, label, frozenset(sources), target, f"dossiers.{permission}", frozenset(performers))
+    if not set(spec.get("required", ())) <= set(spec.get("fields", ())):
+        raise ValueError(f"action {key}: required fields must be among its fields")
+    return Action(key, label, frozenset(sources), target, f"dossiers.{permission}", frozenset(performers), **spec)
 
 
 WORKING = {S.ACCEPTED, S.IN_PROGRESS}
 OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT, S.FEES, S.RESULT_READY})
 PAUSED_STATUSES = frozenset({S.SUPPLEMENT})
 FINAL_STATUSES = frozenset({S.REFUSED, S.WITHDRAWN, S.STOPPED, S.RETURNED})
+ALL_STATUSES = frozenset(S.values)
 
-ACTIONS = {
+REGISTRY = {
     a.key: a
     for a in (
-        # Counter intake creates the dossier directly as accepted; online/postal ones start as registered
-        # and are accepted or refused at the counter.
-        action("accept", _("Tiếp nhận"), {S.REGISTERED}, S.ACCEPTED, "receive_dossier", {COUNTER}),
-        action("refuse", _("Từ chối tiếp nhận"), {S.REGISTERED}, S.REFUSED, "receive_dossier", {COUNTER}),
-        action("hand_over", _("Chuyển xử lý"), WORKING, S.IN_PROGRESS, "hand_over_dossier", {HOLDER}),
+        # Counter intake creates the dossier directly as accepted (the admin's add page).
+        action(
+            "receive",
+            _("Tiếp nhận hồ sơ"),
+            (),
+            S.ACCEPTED,
+            "receive_dossier",
+            {COUNTER},
+            entry=INTAKE,
+            form="IntakeForm",
+            message="receipt",
+            function="receive_dossier",
+        ),
+        # Online and postal applications start as registered, with no officer; the counter accepts or refuses.
+        Action(
+            "register",
+            _("Đăng ký trực tuyến"),
+            frozenset(),
+            S.REGISTERED,
+            "",
+            frozenset(),
+            entry=CITIZEN,
+            function="register_online",
+        ),
+        action(
+            "accept",
+            _("Tiếp nhận"),
+            {S.REGISTERED},
+            S.ACCEPTED,
+            "receive_dossier",
+            {COUNTER},
+            form="NoteForm",
+            fields=NOTES,
+            message="receipt",
+        ),
+        action(
+            "refuse",
+            _("Từ chối tiếp nhận"),
+            {S.REGISTERED},
+            S.REFUSED,
+            "receive_dossier",
+            {COUNTER},
+            form="ReasonForm",
+            fields=("reason", *INTERNAL),
+            required=("reason",),
+        ),
+        action(
+            "hand_over",
+            _("Chuyển xử lý"),
+            WORKING,
+            S.IN_PROGRESS,
+            "hand_over_dossier",
+            {HOLDER},
+            form="HandOverForm",
+            fields=("to_department", "to_officer", "step_due", *NOTES),
+            required=("to_department",),
+        ),
         # While the dossier is still at the counter, the counter is its holder.
-        action("request_supplement", _("Yêu cầu bổ sung"), WORKING, S.SUPPLEMENT, "request_supplement", {HOLDER}),
+        action(
+            "request_supplement",
+            _("Yêu cầu bổ sung"),
+            WORKING,
+            S.SUPPLEMENT,
+            "request_supplement",
+            {HOLDER},
+            form="RequestSupplementForm",
+            fields=("items", "reason", *INTERNAL),
+            required=("items",),
+            message="supplement",
+        ),
         # The citizen brings the missing papers to the counter (or to the holder).
         action(
             "receive_supplement",
@@ -72,8 +167,21 @@ ACTIONS = {
             S.IN_PROGRESS,
             "request_supplement",
             {HOLDER, COUNTER},
+            form="ReceiveSupplementForm",
+            fields=NOTES,
+            message="new_appointment",
         ),
-        action("request_fees", _("Yêu cầu nộp phí, thuế"), WORKING, S.FEES, "request_fees", {HOLDER, COUNTER}),
+        action(
+            "request_fees",
+            _("Yêu cầu nộp phí, thuế"),
+            WORKING,
+            S.FEES,
+            "request_fees",
+            {HOLDER, COUNTER},
+            form="RequestFeesForm",
+            fields=("amount", *NOTES),
+            required=("amount",),
+        ),
         action(
             "record_fees_paid",
             _("Xác nhận đã nộp phí, thuế"),
@@ -81,6 +189,8 @@ ACTIONS = {
             S.IN_PROGRESS,
             "request_fees",
             {HOLDER, COUNTER},
+            form="NoteForm",
+            fields=NOTES,
         ),
         action(
             "postpone",
@@ -89,10 +199,44 @@ ACTIONS = {
             None,
             "postpone_dossier",
             {HOLDER, HOLDER_LEADER},
+            form="PostponeForm",
+            fields=("new_date", "reason", *INTERNAL),
+            required=("new_date", "reason"),
+            message="apology",
         ),
-        action("stop", _("Dừng xử lý"), WORKING | {S.SUPPLEMENT, S.FEES}, S.STOPPED, "stop_dossier", {HOLDER_LEADER}),
-        action("mark_result_ready", _("Duyệt kết quả"), WORKING, S.RESULT_READY, "sign_result", {HOLDER_LEADER}),
-        action("return_result", _("Trả kết quả"), {S.RESULT_READY}, S.RETURNED, "return_result", {COUNTER}),
+        action(
+            "stop",
+            _("Dừng xử lý"),
+            WORKING | {S.SUPPLEMENT, S.FEES},
+            S.STOPPED,
+            "stop_dossier",
+            {HOLDER_LEADER},
+            form="ReasonForm",
+            fields=("reason", *INTERNAL),
+            required=("reason",),
+        ),
+        action(
+            "mark_result_ready",
+            _("Duyệt kết quả"),
+            WORKING,
+            S.RESULT_READY,
+            "sign_result",
+            {HOLDER_LEADER},
+            form="ResultForm",
+            fields=("result", *NOTES),
+            required=("result",),
+            message=RESULT_MESSAGE,
+        ),
+        action(
+            "return_result",
+            _("Trả kết quả"),
+            {S.RESULT_READY},
+            S.RETURNED,
+            "return_result",
+            {COUNTER},
+            form="NoteForm",
+            fields=NOTES,
+        ),
         action(
             "withdraw",
             _("Rút hồ sơ theo yêu cầu công dân"),
@@ -100,30 +244,53 @@ ACTIONS = {
             S.WITHDRAWN,
             "receive_dossier",
             {COUNTER},
+            form="ReasonForm",
+            fields=("reason", *INTERNAL),
+            required=("reason",),
+        ),
+        # Lost receipt: a new QR token, the old link dead at once; the status does not change. Its note is
+        # internal (it may name the ID paper the citizen showed), and the citizen's timeline does not show it.
+        action(
+            "reissue_token",
+            _("Cấp lại giấy tiếp nhận (mã QR mới)"),
+            ALL_STATUSES,
+            None,
+            "receive_dossier",
+            {COUNTER},
+            form="InternalNoteForm",
+            fields=INTERNAL,
+            citizen_sees=False,
+            function="reissue_lookup_token",
         ),
     )
 }
 
-# Actions that do not change the status: counter intake (creates the dossier) and a new QR receipt.
-RECEIVE = Action(
-    "receive", _("Tiếp nhận tại quầy"), frozenset(), None, "dossiers.receive_dossier", frozenset({COUNTER})
-)
-REISSUE_TOKEN = Action(
-    "reissue_token",
-    _("Cấp lại giấy tiếp nhận (mã QR mới)"),
-    frozenset(),
-    None,
-    "dossiers.receive_dossier",
-    frozenset({COUNTER}),
-)
+# The actions on an existing dossier: what the dossier page and the API's actions endpoint offer.
+ACTIONS = {key: a for key, a in REGISTRY.items() if a.entry == ON_DOSSIER}
+RECEIVE = REGISTRY["receive"]
+REISSUE_TOKEN = REGISTRY["reissue_token"]
 RECEIVE_PERMISSION = RECEIVE.permission
-RULES = {**ACTIONS, RECEIVE.key: RECEIVE, REISSUE_TOKEN.key: REISSUE_TOKEN}
+RULES = {key: a for key, a in REGISTRY.items() if a.performers}
 
-EVENT_LABELS = {
-    "receive": RECEIVE.label,
-    "register": _("Đăng ký trực tuyến"),
-    "reissue_token": REISSUE_TOKEN.label,
-} | {key: a.label for key, a in ACTIONS.items()}
+EVENT_LABELS = {key: a.label for key, a in REGISTRY.items()}
+# Timeline entries the citizen does not see.
+HIDDEN_FROM_CITIZEN = frozenset(key for key, a in REGISTRY.items() if not a.citizen_sees)
+
+
+def label_of(action_key: str) -> str:
+    """An event's label; an action no longer in the registry shows its key."""
+    spec = REGISTRY.get(action_key)
+    return str(spec.label) if spec else action_key
+
+
+def message_kind(action_key: str, dossier) -> str | None:
+    """The message (a `notifications.Kind` value) an event of `action_key` sends the citizen, if any."""
+    spec = REGISTRY.get(action_key)
+    if spec is None or spec.message is None:
+        return None
+    if spec.message == RESULT_MESSAGE:
+        return "result_early" if dossier.grade == Grade.EARLY else "result_ready"
+    return spec.message
 
 
 def is_allowed(action_key: str, status: int) -> bool:

@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from dossiers import workflow
 from dossiers.events import dossier_event
 from dossiers.links import lookup_url
-from dossiers.models import Grade
 from zalo.signals import dossier_link_created
 
 from . import texts
@@ -24,18 +24,13 @@ from .template_data import CS_TEXT_MAX, fit_text
 
 logger = logging.getLogger(__name__)
 
-ACTION_KINDS = {
-    "receive": Kind.RECEIPT,
-    "accept": Kind.RECEIPT,
-    "request_supplement": Kind.SUPPLEMENT,
-    "postpone": Kind.APOLOGY,
-}
+# Which action sends which message is the registry's `message=` (dossiers/workflow.py), not a table here.
 
 
 def kind_for(event, dossier):
-    if event.action == "mark_result_ready":
-        return Kind.RESULT_EARLY if dossier.grade == Grade.EARLY else Kind.RESULT_READY
-    return ACTION_KINDS.get(event.action)
+    """The message the event sends the citizen: named by its action in the registry."""
+    kind = workflow.message_kind(event.action, dossier)
+    return Kind(kind) if kind else None
 
 
 def _values(event, dossier, kind):

@@ -84,6 +84,7 @@ EXPECTED = {
     "mark_result_ready": {("leader", "police")},
     "return_result": COUNTER_RECEPTION,
     "withdraw": COUNTER_RECEPTION,
+    "reissue_token": COUNTER_RECEPTION,
 }
 SOURCE = {
     "accept": Status.REGISTERED,
@@ -196,7 +197,7 @@ def test_api_action_by_non_holder_is_refused(staff, police):
     reception = _token_client(staff["reception", "counter"])
     detail = reception.get(f"/api/v1/dossiers/{dossier.pk}/", **HOST)
     assert detail.status_code == 200  # the counter sees it …
-    assert sorted(detail.json()["available_actions"]) == ["request_fees", "withdraw"]  # … offered only these
+    assert sorted(detail.json()["available_actions"]) == ["reissue_token", "request_fees", "withdraw"]  # … only these
     response = reception.post(
         f"/api/v1/dossiers/{dossier.pk}/actions/request_supplement/",
         {"version": dossier.version, "items": [{"name": "Tờ khai", "reason": "Thiếu chữ ký"}]},

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from PIL import Image
 
-from dossiers import printing, services
+from dossiers import printing, services, workflow
 from dossiers.calendars import current_calendar
 from dossiers.links import lookup_url
 from dossiers.tests.factories import ProcedureFactory, receive
@@ -258,7 +258,7 @@ def test_control_slip_lists_every_event_in_order_and_never_internal_notes(in_dan
 
     events = list(dossier.events.order_by("created_at", "id"))
     assert [e.action for e in events] == ["receive", "hand_over", "request_supplement", "receive_supplement"]
-    positions = [html.index(f">{printing.EVENT_LABELS[e.action]}") for e in events]
+    positions = [html.index(f">{workflow.label_of(e.action)}") for e in events]
     assert positions == sorted(positions)
 
     hand_over = events[1]
