@@ -100,6 +100,8 @@ def post_form(dossier, language):
 def get_api(dossier, language):
     response = Client().get(f"/api/v1/lookup/{dossier.lookup_token}/", HTTP_ACCEPT_LANGUAGE=language, **HOST)
     assert response.status_code == 200
+    # A cache between the portal and the reader keeps one answer per language, and says which.
+    assert response["Content-Language"] == language and "Accept-Language" in response["Vary"]
     return response.json()
 
 
