@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossiers.codes import format_code
+
 from .models import Kind, MessageText
 
 logger = logging.getLogger(__name__)
@@ -162,7 +164,7 @@ def sample_values(kind):
     except Exception:  # a preview outside a province still shows the wording
         logger.debug("preview outside a province", exc_info=True)
     return {
-        "code": f"{agency}-{today:%y%m%d}-0001",
+        "code": format_code(agency, today, 1),
         "procedure": _("Đăng ký thành lập hộ kinh doanh"),
         "date": f"{today + timedelta(days=5):%d/%m/%Y}",
         "link": link,
