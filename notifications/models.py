@@ -18,7 +18,7 @@ class Kind(models.TextChoices):
 
 class Channel(models.TextChoices):
     CS = "cs", _("Tin tư vấn (CS)")
-    TEMPLATE = "template", _("Tin mẫu theo Zalo user")
+    TEMPLATE = "template", _("Tin mẫu theo mã người dùng Zalo")
     ZNS = "zns", _("ZNS theo số điện thoại")
     NONE = "none", _("Không có kênh")
 
@@ -50,8 +50,12 @@ class MessageText(models.Model):
 
 
 class Notification(models.Model):
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="notifications")
-    event = models.ForeignKey(DossierEvent, on_delete=models.PROTECT, null=True, related_name="notifications")
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("hồ sơ")
+    )
+    event = models.ForeignKey(
+        DossierEvent, on_delete=models.PROTECT, null=True, related_name="notifications", verbose_name=_("sự kiện")
+    )
     kind = models.CharField(_("loại tin"), max_length=20, choices=Kind.choices)
     state = models.CharField(_("trạng thái"), max_length=12, choices=State.choices, default=State.PENDING)
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices, blank=True)

@@ -276,7 +276,7 @@ class DossierLinkAdmin(admin.ModelAdmin):
     def follower_name(self, link):
         return link.follower.display_name or "—"
 
-    @admin.display(description=_("Zalo user id"))
+    @admin.display(description=_("mã người dùng Zalo"))
     def follower_user_id(self, link):
         return link.follower.user_id
 

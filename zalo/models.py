@@ -51,7 +51,7 @@ class ZaloAccount(models.Model):
 class Follower(models.Model):
     """Người quan tâm OA: learned from follow/unfollow webhooks and from citizens writing to the OA."""
 
-    user_id = models.CharField(_("Zalo user id"), max_length=64, unique=True)
+    user_id = models.CharField(_("mã người dùng Zalo"), max_length=64, unique=True)
     display_name = models.CharField(_("tên hiển thị"), max_length=200, blank=True)
     is_following = models.BooleanField(_("đang quan tâm"), default=False)
     followed_at = models.DateTimeField(_("quan tâm lúc"), null=True, blank=True)
@@ -108,13 +108,13 @@ class DossierLink(models.Model):
 class InboundEvent(models.Model):
     """A verified webhook event, stored before it is processed (idempotent on its dedupe key)."""
 
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    event_name = models.CharField(max_length=60)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=60, blank=True)
-    error = models.TextField(blank=True)
+    dedupe_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    event_name = models.CharField(_("tên sự kiện"), max_length=60)
+    payload = models.JSONField(_("dữ liệu"))
+    received_at = models.DateTimeField(_("nhận lúc"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("xử lý lúc"), null=True, blank=True)
+    outcome = models.CharField(_("kết quả xử lý"), max_length=60, blank=True)
+    error = models.TextField(_("lỗi"), blank=True)
 
     class Meta:
         verbose_name = _("sự kiện Zalo")
@@ -133,13 +133,17 @@ class CitizenQuestion(models.Model):
         ANSWERED = "answered", _("Đã trả lời")
         FAILED = "failed", _("Gửi trả lời lỗi")
 
-    follower = models.ForeignKey(Follower, on_delete=models.PROTECT, related_name="questions")
+    follower = models.ForeignKey(
+        Follower, on_delete=models.PROTECT, related_name="questions", verbose_name=_("người quan tâm")
+    )
     text = models.TextField(_("câu hỏi"))
-    msg_id = models.CharField(max_length=100, blank=True)
+    msg_id = models.CharField(_("mã tin Zalo"), max_length=100, blank=True)
     received_at = models.DateTimeField(_("nhận lúc"))
     state = models.CharField(_("trạng thái"), max_length=10, choices=State.choices, default=State.OPEN)
     answer = models.TextField(_("trả lời"), blank=True)
-    answered_by = models.ForeignKey(Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_by = models.ForeignKey(
+        Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cán bộ trả lời")
+    )
     answered_at = models.DateTimeField(_("trả lời lúc"), null=True, blank=True)
     answer_error = models.CharField(_("lỗi gửi"), max_length=300, blank=True)
 
@@ -185,7 +189,7 @@ class MessageTemplate(models.Model):
     """
 
     class Channel(models.TextChoices):
-        TEMPLATE = "template", _("Tin mẫu theo Zalo user id")
+        TEMPLATE = "template", _("Tin mẫu theo mã người dùng Zalo")
         ZNS = "zns", _("ZNS theo số điện thoại")
 
     class Kind(models.TextChoices):
