@@ -6,7 +6,7 @@ Nothing here writes a dossier directly: the intake and every action call `dossie
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import DateField, Value
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -223,9 +223,9 @@ class DossierAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         worklists = selectors.worklists_for(request.user)
         if request.method == "GET" and not request.GET and worklists:
-            # A bare list lands on the role's main worklist (reception: "Chờ tiếp nhận"; specialist:
-            # "Hồ sơ tôi đang giữ"; leader: "Chờ ký duyệt"); "Tất cả hồ sơ" is ?worklist=all.
-            return HttpResponseRedirect(f"{request.path}?{urlencode({WorklistFilter.parameter_name: worklists[0]})}")
+            # A bare list shows the role's main worklist (reception: "Chờ tiếp nhận"; specialist: "Hồ sơ
+            # tôi đang giữ"; leader: "Chờ ký duyệt"), as if chosen; "Tất cả hồ sơ" is ?worklist=all.
+            request.GET = QueryDict(urlencode({WorklistFilter.parameter_name: worklists[0]}))
         worklist = request.GET.get(WorklistFilter.parameter_name)
         title = _("Hồ sơ")
         if worklist in selectors.WORKLISTS:

@@ -40,6 +40,8 @@ SPECIALIST_WORKLISTS = ("mine", "department", "supplement")
 LEADER_WORKLISTS = ("to_sign", "department_overdue")
 # Province admins and other accounts without a counter or department of their own: the whole province's alarms.
 OVERSIGHT_WORKLISTS = ("overdue", "due_soon")
+# What makes an officer a specialist: the right to move a dossier on (every role that processes dossiers has it).
+WORKS_ON_DOSSIERS = "dossiers.hand_over_dossier"
 
 WORKLISTS = {
     "registered": _("Chờ tiếp nhận"),
@@ -63,15 +65,15 @@ def is_leader(user) -> bool:
 def worklists_for(user) -> tuple[str, ...]:
     """The worklists of this user's role(s), the main one first."""
     officer = officer_of(user)
-    if officer is None:
-        return OVERSIGHT_WORKLISTS if user.has_perm("dossiers.view_all_dossiers") else ()
     keys = []
-    if officer.department.is_reception:
+    if officer is not None and officer.department.is_reception:
         keys += RECEPTION_WORKLISTS
-    if is_leader(user):
+    if officer is not None and is_leader(user):
         keys += LEADER_WORKLISTS
-    if not keys:
+    if officer is not None and not keys and user.has_perm(WORKS_ON_DOSSIERS):
         keys += SPECIALIST_WORKLISTS
+    if not keys and user.has_perm("dossiers.view_all_dossiers"):
+        keys += OVERSIGHT_WORKLISTS  # a province admin: no counter, no department work of their own
     return tuple(dict.fromkeys(keys))
 
 
