@@ -58,7 +58,11 @@ def _datetime(value):
 
 
 def _holder(dossier):
+    """Who holds an open dossier: its department and, if one is assigned, the officer (name, title) of that
+    department. An officer who is not (or no longer) in the department is never shown as holding it."""
     officer = dossier.current_officer
+    if officer is not None and officer.department_id != dossier.current_department_id:
+        officer = None
     return {
         "department": str(dossier.current_department) if dossier.current_department else None,
         "officer": officer.full_name if officer else None,

@@ -456,7 +456,11 @@ def request_supplement(dossier, officer, *, items, reason="", expected_version=N
     _require(officer is not SYSTEM, _("Phiếu yêu cầu bổ sung phải do một cán bộ lập."))
 
     def mutate(d, now):
-        remaining = deadlines.remaining_working_days(now, d.due_date, current_calendar())
+        # The counted days still ahead, never more than the procedure's time (a pause before the clock
+        # started, e.g. requested after the cut-off on the receipt day, leaves the full time).
+        remaining = deadlines.remaining_working_days(
+            now, d.due_date, current_calendar(), processing_days=d.procedure.processing_days
+        )
         request = SupplementRequest.objects.create(
             dossier=d,
             requested_at=now,
@@ -483,14 +487,21 @@ def receive_supplement(
 
     def mutate(d, now):
         request = d.supplement_requests.filter(received_at=None).order_by("-requested_at").first()
-        new_date = deadlines.resumed_appointment(
+        paused_at = d.paused_at or (request.requested_at if request is not None else now)
+        previous = d.appointment_date
+        # Decree 118: the time waiting for the citizen does not count. "resume": the dates move by exactly
+        # the working days the clock was stopped (none for a pause within one day); "restart": full time again.
+        resumed = deadlines.resume_clock(
+            paused_at,
             now,
-            d.remaining_days or 0,
-            d.procedure.processing_days,
-            d.procedure.on_supplement,
-            current_calendar(),
-            cutoff_time(),
+            due=d.due_date,
+            appointment=d.appointment_date,
+            processing_days=d.procedure.processing_days,
+            mode=d.procedure.on_supplement,
+            calendar=current_calendar(),
+            cutoff=cutoff_time(),
         )
+        new_date = resumed.appointment
         if request is not None:
             request.received_at = now
             request.appointment_after = new_date
@@ -503,10 +514,17 @@ def receive_supplement(
             ]
         )
         d.appointment_date = new_date
-        d.due_date = new_date
+        d.due_date = resumed.due
         d.paused_at = None
         d.remaining_days = None
-        return _Change(citizen_note=_("Đã nhận hồ sơ bổ sung; ngày hẹn trả mới %s.") % f"{new_date:%d/%m/%Y}")
+        if new_date == previous:
+            text = _("Đã nhận hồ sơ bổ sung; ngày hẹn trả không thay đổi: %s.") % f"{new_date:%d/%m/%Y}"
+        else:
+            text = _("Đã nhận hồ sơ bổ sung; ngày hẹn trả mới: %(new)s (trước đây: %(old)s).") % {
+                "new": f"{new_date:%d/%m/%Y}",
+                "old": f"{previous:%d/%m/%Y}" if previous else "—",
+            }
+        return _Change(citizen_note=text)
 
     notes = _notes(citizen_note, internal_note, note)
     return _apply(dossier, "receive_supplement", officer, expected_version, mutate, notes)
@@ -569,6 +587,8 @@ def mark_result_ready(dossier, officer, *, result, expected_version=None, citize
     def mutate(d, now):
         change = _Change(to_department=d.current_department, to_officer=None)
         _end_step(d, now, change)
+        # Signed: the department keeps the result until the counter returns it; no officer holds it.
+        d.current_officer = None
         d.result = result.strip()
         d.result_ready_at = now
         # Graded against the legal due date: an apology's new appointment does not excuse lateness.
@@ -583,7 +603,9 @@ def return_result(dossier, officer, *, expected_version=None, citizen_note="", i
     def mutate(d, now):
         d.returned_at = now
         d.closed_at = now
-        d.current_officer = _officer(officer)
+        # Closed: it stays filed with the department that decided it (its lists and statistics); no officer
+        # holds it. The counter officer who handed the result over is the event's actor.
+        d.current_officer = None
         return None
 
     notes = _notes(citizen_note, internal_note, note)

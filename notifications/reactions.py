@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dossiers import workflow
 from dossiers.events import dossier_event
@@ -48,6 +49,19 @@ def _values(event, dossier, kind):
             officer = request.requested_by
             contact = f"{officer.full_name}, {officer.title}" if officer.title else officer.full_name
             values["officer"] = f"{contact} ({officer.phone})" if officer.phone else contact
+    if kind == Kind.NEW_APPOINTMENT and event is not None:
+        # After a supplement the citizen is told the date whether it moved or not, and which it is.
+        request = (
+            dossier.supplement_requests.exclude(received_at=None)
+            .filter(received_at__lte=event.created_at)
+            .order_by("-received_at")
+            .first()
+        )
+        before, after = (request.appointment_before, request.appointment_after) if request else (None, None)
+        if before and after and before != after:
+            values["reason"] = _("hẹn trước đây: %s") % f"{before:%d/%m/%Y}"
+        else:
+            values["reason"] = _("không thay đổi")
     return values
 
 
