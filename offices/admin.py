@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -16,7 +18,7 @@ from egov.permission_labels import PermissionLabelsAdmin
 
 from . import services
 from .forms import NewPasswordForm, OfficerLoginForm, RequestForm, RolesForm
-from .models import AccountAudit, AccountRequest, Department, Officer
+from .models import AccountAudit, AccountRequest, Department, LoginFailure, LoginLockout, LoginRecord, Officer
 from .roles import PROVINCE_ADMIN, roles_of
 from .security import has_confirmed_device
 
@@ -320,5 +322,14 @@ admin.site.register(Group, ProvinceGroupAdmin)
 # whoever may view devices; officers enrol at login and an admin removes a lost phone's device
 # through the user's page (audited, second_factor_reset_view) instead.
 admin.site.unregister(TOTPDevice)
+# django-axes' pages through proxies that name each record in Vietnamese (offices.models).
+for _axes_model, _proxy, _axes_admin in (
+    (AccessAttempt, LoginLockout, AccessAttemptAdmin),
+    (AccessLog, LoginRecord, AccessLogAdmin),
+    (AccessFailureLog, LoginFailure, AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_axes_model):
+        admin.site.unregister(_axes_model)
+        admin.site.register(_proxy, _axes_admin)
 # Every province's admin login asks for the TOTP code (offices.forms.OfficerLoginForm).
 admin.site.login_form = OfficerLoginForm

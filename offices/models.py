@@ -1,3 +1,4 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -177,3 +178,53 @@ class AccountRequest(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.target.get_username()}"
+
+
+# --- django-axes' records, named in Vietnamese on the province admin --------------------------
+# axes' models name themselves in English ("Access Log for …"); these proxies (no tables of their
+# own) are what the admin registers instead (offices.admin).
+
+
+def _moment(value):
+    from django.utils import timezone
+
+    return f"{timezone.localtime(value):%H:%M %d/%m/%Y}" if value else "—"
+
+
+class LoginLockout(AccessAttempt):
+    class Meta:
+        proxy = True
+        verbose_name = _("lần đăng nhập sai")
+        verbose_name_plural = _("đăng nhập sai (khóa tài khoản)")
+
+    def __str__(self):
+        return _("%(user)s từ %(address)s: %(n)s lần sai, lần cuối %(when)s") % {
+            "user": self.username or "—",
+            "address": self.ip_address or "—",
+            "n": self.failures_since_start,
+            "when": _moment(self.attempt_time),
+        }
+
+
+class LoginRecord(AccessLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("lượt đăng nhập")
+        verbose_name_plural = _("nhật ký đăng nhập")
+
+    def __str__(self):
+        return _("%(user)s đăng nhập lúc %(when)s") % {"user": self.username or "—", "when": _moment(self.attempt_time)}
+
+
+class LoginFailure(AccessFailureLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("lần đăng nhập không thành công")
+        verbose_name_plural = _("nhật ký đăng nhập không thành công")
+
+    def __str__(self):
+        return _("%(user)s từ %(address)s lúc %(when)s") % {
+            "user": self.username or "—",
+            "address": self.ip_address or "—",
+            "when": _moment(self.attempt_time),
+        }
