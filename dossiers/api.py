@@ -19,7 +19,7 @@ from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
 from . import lookup, selectors, services, workflow
-from .models import Dossier, DossierEvent, Procedure, ProcedureComponent
+from .models import Channel, Dossier, DossierEvent, Procedure, ProcedureComponent
 from .text import fold
 from .views_public import NOT_FOUND
 
@@ -295,7 +295,56 @@ class ActionRequestSerializer(serializers.Serializer):
     result = serializers.CharField(required=False, allow_blank=True)
 
 
-class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApplicantSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class IntakeComponentSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A component of the procedure, by its name in the catalogue")
+    count = serializers.IntegerField(min_value=0, max_value=50, default=1)
+
+
+class IntakeRequestSerializer(serializers.Serializer):
+    """Counter intake (the registry's `receive`): the same checks as the admin's "Tiếp nhận hồ sơ" page."""
+
+    procedure = serializers.SlugRelatedField(slug_field="code", queryset=Procedure.objects.filter(is_active=True))
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
+    applicant = ApplicantSerializer()
+    components = IntakeComponentSerializer(many=True)
+    citizen_note = serializers.CharField(required=False, allow_blank=True)
+    internal_note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, data):
+        known = {c.name: c for c in data["procedure"].components.all()}
+        unknown = [c["name"] for c in data["components"] if c["name"] not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                {"components": _("Thủ tục không có thành phần: %s.") % "; ".join(unknown)}
+            )
+        data["components"] = [
+            services.SubmittedComponent(c["name"], known[c["name"]].kind, c["count"]) for c in data["components"]
+        ]
+        data["applicant"] = services.Applicant(**data["applicant"])
+        return data
+
+
+def _api_error(exc: services.WorkflowError) -> ApiError:
+    """A refused action as the API's JSON error, with the status its kind means."""
+    if isinstance(exc, services.ActionForbidden):
+        return ApiError(exc.code, exc.message, status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, services.StaleDossier | services.ActionNotAllowed):
+        return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT)
+    return ApiError(exc.code, exc.message)
+
+
+class DossierViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Hồ sơ mà cán bộ được xem; thao tác xử lý đi qua cùng một module nghiệp vụ với trang quản trị."""
 
     permission_classes = [IsOfficer]
@@ -356,14 +405,26 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         officer = selectors.officer_of(request.user)
         try:
             services.ACTION_FUNCTIONS[name](dossier, officer, expected_version=data["version"], **kwargs)
-        except services.StaleDossier as exc:
-            raise ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT) from None
-        except services.ActionNotAllowed as exc:
-            raise ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT) from None
-        except services.ActionForbidden as exc:
-            raise ApiError(exc.code, exc.message, status.HTTP_403_FORBIDDEN) from None
         except services.WorkflowError as exc:
-            raise ApiError(exc.code, exc.message) from None
+            raise _api_error(exc) from None
         return Response(
             DossierDetailSerializer(self.get_queryset().get(pk=dossier.pk), context={"request": request}).data
         )
+
+    @extend_schema(
+        request=IntakeRequestSerializer,
+        responses={201: DossierDetailSerializer, 400: ERROR_SCHEMA, 403: ERROR_SCHEMA},
+    )
+    def create(self, request, *args, **kwargs):
+        """Tiếp nhận hồ sơ tại quầy: the registry's `receive`, through `services.receive_dossier`."""
+        body = IntakeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        spec = workflow.RECEIVE
+        kwargs = {f: data[f] for f in spec.fields if f in data}
+        try:
+            dossier = getattr(services, spec.service_name)(officer=selectors.officer_of(request.user), **kwargs)
+        except services.WorkflowError as exc:
+            raise _api_error(exc) from None
+        detail = DossierDetailSerializer(self.get_queryset().get(pk=dossier.pk), context={"request": request})
+        return Response(detail.data, status=status.HTTP_201_CREATED)

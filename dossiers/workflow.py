@@ -99,6 +99,8 @@ REGISTRY = {
             {COUNTER},
             entry=INTAKE,
             form="IntakeForm",
+            fields=("procedure", "applicant", "components", "channel", *NOTES),
+            required=("procedure", "applicant", "components"),
             message="receipt",
             function="receive_dossier",
         ),

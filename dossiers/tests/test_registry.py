@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from conftest import otp_login
 from dossiers import forms, lookup, services, workflow
 from dossiers.calendars import current_calendar
-from dossiers.models import DossierEvent, Status
+from dossiers.models import Dossier, DossierEvent, Status
 from dossiers.tests.factories import ProcedureFactory, all_components, receive
 from notifications.models import Notification
 
@@ -62,14 +62,14 @@ def test_each_action_names_a_real_function_form_and_fields(key):
     function = getattr(services, spec.service_name)
     parameters = inspect.signature(function).parameters
     assert str(spec.label) and workflow.label_of(key) == str(spec.label)
+    # Everything the API passes on is a parameter of the service (no silently dropped field).
+    assert set(spec.fields) <= set(parameters), set(spec.fields) - set(parameters)
+    assert set(spec.required) <= set(spec.fields)
     if spec.entry != workflow.ON_DOSSIER:
         return
     assert services.ACTION_FUNCTIONS[key] is function
     form = forms.form_for(key)
     assert issubclass(form, forms.ActionForm)
-    # Everything the API passes on is a parameter of the service (no silently dropped field).
-    assert set(spec.fields) <= set(parameters), set(spec.fields) - set(parameters)
-    assert set(spec.required) <= set(spec.fields)
     assert "expected_version" in parameters
 
 
@@ -214,7 +214,50 @@ def test_the_api_schema_lists_exactly_the_registry(officers):
     assert set(name["schema"]["enum"]) == DOSSIER_ACTIONS
 
 
-def test_counter_intake_is_the_registry_receive(officers):
-    """The intake page performs `receive` and the receipt message named in the registry is written."""
-    dossier = receive(officers["reception"])
+def _intake(officer, body):
+    token, _created = Token.objects.get_or_create(user=officer.user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", **HOST)
+    return client.post("/api/v1/dossiers/", body, "application/json")
+
+
+def _intake_body(procedure, changes):
+    body = {
+        "procedure": procedure.code,
+        "applicant": {"name": "Trần Thị Mai", "id_number": "048090001234", "phone": "0905123456"},
+        "components": [{"name": c.name, "count": 1} for c in procedure.components.filter(required=True)],
+        "internal_note": "Trình lãnh đạo ký",
+    }
+    return {**body, **changes}
+
+
+def test_counter_intake_through_the_api_is_the_registry_receive(officers):
+    procedure = ProcedureFactory()
+    response = _intake(officers["reception"], _intake_body(procedure, {}))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == Status.ACCEPTED and [e["action"] for e in body["events"]] == ["receive"]
+    dossier = Dossier.objects.get(code=body["code"])
+    assert dossier.procedure == procedure and dossier.applicant_phone == "0905123456"
+    assert sorted(dossier.components.values_list("name", flat=True)) == ["Giấy chứng sinh", "Tờ khai"]
     _check_outcome("receive", dossier, officers["reception"])
+    assert dossier.events.get().internal_note == "Trình lãnh đạo ký"
+
+
+@pytest.mark.parametrize(
+    ("who", "changes", "http_status", "words"),
+    [
+        ("specialist", {}, 403, "không có quyền"),
+        ("reception", {"components": [{"name": "Tờ khai", "count": 1}]}, 400, "Giấy chứng sinh"),
+        ("reception", {"components": [{"name": "Sổ đỏ giả", "count": 1}]}, 400, "Sổ đỏ giả"),
+        ("reception", {"procedure": "9.999999"}, 400, ""),
+        ("reception", {"applicant": {"name": "  "}}, 400, ""),
+        ("reception", {"applicant": {"name": "An", "phone": "12"}}, 400, ""),
+    ],
+    ids=["not-the-counter", "missing-required", "unknown-component", "unknown-procedure", "no-name", "bad-phone"],
+)
+def test_a_refused_api_intake_writes_nothing(officers, who, changes, http_status, words):
+    procedure = ProcedureFactory()
+    response = _intake(officers[who], _intake_body(procedure, changes))
+    assert response.status_code == http_status, response.json()
+    assert words in str(response.json())
+    assert not Dossier.objects.exists() and not DossierEvent.objects.exists()
