@@ -34,7 +34,7 @@ def due_soon_limit(today=None, within=2):
 
 # Each role's worklists, the first being where the role lands on the dossier list. An officer of
 # a one-stop-shop department is at the counter; one who may sign results is a leader; any other
-# officer is a specialist. Someone with two places (a counter leader) gets both sets.
+# officer who processes dossiers is a specialist. Someone with two places (a counter leader) gets both.
 RECEPTION_WORKLISTS = ("registered", "result_ready", "overdue", "due_soon", "supplement")
 SPECIALIST_WORKLISTS = ("mine", "department", "supplement")
 LEADER_WORKLISTS = ("to_sign", "department_overdue")
