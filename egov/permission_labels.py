@@ -20,7 +20,15 @@ APP_NAMES = {
     "sessions": _("Phiên đăng nhập"),
     "axes": _("Khóa đăng nhập sai"),
 }
-MODEL_NAMES = {("otp_totp", "totpdevice"): _("thiết bị xác thực hai bước")}
+MODEL_NAMES = {
+    ("otp_totp", "totpdevice"): _("thiết bị xác thực hai bước"),
+    # Internal tables without a Meta.verbose_name (no admin page of their own).
+    ("dossiers", "dossiercounter"): _("bộ đếm số hồ sơ"),
+    ("dossiers", "missingcomponent"): _("giấy tờ cần bổ sung"),
+    ("notifications", "attempt"): _("lần gửi tin"),
+    ("broadcasts", "recipient"): _("người nhận tin cảnh báo"),
+    ("broadcasts", "auditentry"): _("nhật ký tin cảnh báo"),
+}
 
 
 def permission_label(permission: Permission) -> str:
