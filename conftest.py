@@ -5,9 +5,12 @@ with --reuse-db, where the schemas already exist). Tests then run inside a trans
 schema they choose, which is rolled back afterwards.
 """
 
+import os
+
 import pytest
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+from hypothesis import settings as hypothesis_settings
 
 from fakezalo import run_in_thread
 from offices.models import Department
@@ -16,6 +19,12 @@ from provinces.demo import DEMO_PROVINCES
 from provinces.services import create_province, ensure_public_tenant
 from testing.zalo import APP
 from zalo.models import ZaloAccount
+
+# Property tests run the same examples on every run (a CI run cannot turn red by drawing a new case);
+# HYPOTHESIS_PROFILE=explore searches afresh, and a failure it finds becomes an @example.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Two provinces are enough for every isolation test; seed_demo's test creates the other two.
 TEST_PROVINCES = {spec.slug: spec for spec in DEMO_PROVINCES if spec.slug in ("danang", "camau")}
