@@ -47,7 +47,7 @@ Domain Tenant Broadcast Follower Message Messages Notification Settings Device D
 Modified Accept Refuse Print Return Download Export Upload Reason Result Results Total Count Type Kind
 Question Answer Event Events Audit Request Approve Reject Pending Sent Failed Delivered Draft Submitted
 Approved Rejected Cancelled Done Closed Early Late Overdue Forbidden Found Server Unknown Content At Outcome
-models Auth Token Tokens Tracking Claimed component counter entry attempt recipient
+models Auth Token Tokens Tracking Claimed component counter entry attempt recipient True False
 counts content name primary selected site schema password username address user users group
 groups permissions staff status date time required optional field fields the and of for with your
 you are must not from object objects entries results total match ascending descending sorting theme
