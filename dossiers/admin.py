@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from . import printing, selectors, services, workflow
+from . import printing, registers, selectors, services, workflow
 from .forms import IntakeForm, ProcedureChoiceForm, form_for
 from .models import (
     Dossier,
@@ -268,6 +268,7 @@ class DossierAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.print_view),
                 name=f"{prefix}_print",
             ),
+            path("register/", self.admin_site.admin_view(self.register_view), name=f"{prefix}_register"),
             *super().get_urls(),
         ]
 
@@ -332,7 +333,13 @@ class DossierAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/dossiers/dossier/action_form.html", context)
 
     def print_view(self, request, pk, form):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         return printing.render_form(request, self._dossier_for(request, pk), form)
+
+    def register_view(self, request):
+        """Mẫu số 06 Sổ theo dõi hồ sơ of a reception point over a period: printable page or Excel."""
+        return registers.register_view(request, self)
 
     def add_view(self, request, form_url="", extra_context=None):
         """Tiếp nhận hồ sơ: choose the procedure, then the applicant and the papers handed in."""

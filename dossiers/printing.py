@@ -1,8 +1,9 @@
 """The forms officers print for a dossier (mẫu phiếu theo Thông tư 01/2018/TT-VPCP).
 
-01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả (with the citizen's lookup QR code), 02 Phiếu yêu cầu
-bổ sung, 04 Phiếu xin lỗi và hẹn lại ngày trả, 05 Phiếu kiểm soát quá trình giải quyết. Read-only:
-every value comes from the dossier and its timeline as `dossiers/services.py` wrote them.
+01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả, 02 Phiếu yêu cầu bổ sung, 03 Phiếu từ chối tiếp nhận,
+04 Phiếu xin lỗi và hẹn lại ngày trả (these four carry the citizen's lookup QR code with the dossier
+code under it), 05 Phiếu kiểm soát quá trình giải quyết. Read-only: every value comes from the
+dossier and its timeline as `dossiers/services.py` wrote them. The register (06) is `registers.py`.
 """
 
 import base64
@@ -26,15 +27,19 @@ from .workflow import label_of
 FORMS = {
     "receipt": ("dossiers/forms/receipt.html", gettext_lazy("01 Giấy tiếp nhận hồ sơ và hẹn trả kết quả")),
     "supplement": ("dossiers/forms/supplement.html", gettext_lazy("02 Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")),
+    "refusal": ("dossiers/forms/refusal.html", gettext_lazy("03 Phiếu từ chối tiếp nhận giải quyết hồ sơ")),
     "apology": ("dossiers/forms/apology.html", gettext_lazy("04 Phiếu xin lỗi và hẹn lại ngày trả kết quả")),
     "control": ("dossiers/forms/control.html", gettext_lazy("05 Phiếu kiểm soát quá trình giải quyết hồ sơ")),
 }
+
+# The forms the citizen takes home: they carry the lookup QR code, with the dossier code under it.
+QR_FORMS = frozenset({"receipt", "supplement", "refusal", "apology"})
 
 _PLACE_PREFIXES = ("Thành phố ", "Tỉnh ")
 
 
 def qr_data_uri(text) -> str:
-    """A PNG QR code of `text` as a data URI (about 250 px; the forms print it 3 cm wide)."""
+    """A PNG QR code of `text` as a data URI (about 250 px; the forms print it 34 mm wide)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     code.add_data(text)
     code.make(fit=True)
@@ -75,13 +80,10 @@ def _fees(procedure) -> str:
 def _receipt(dossier) -> dict:
     if dossier.accepted_at is None:
         raise Http404(_("Hồ sơ %(code)s chưa được tiếp nhận nên chưa có giấy tiếp nhận.") % {"code": dossier.code})
-    url = lookup_url(dossier)
     return {
         "components": list(dossier.components.all()),
         "processing_time": _processing_time(dossier.procedure),
         "fees": _fees(dossier.procedure),
-        "lookup_url": url,
-        "qr_code": qr_data_uri(url),
         "issued_at": dossier.accepted_at,
     }
 
@@ -100,6 +102,28 @@ def _supplement(dossier) -> dict:
         "contact": request.requested_by,
         "issued_at": request.requested_at,
     }
+
+
+def _refusal(dossier) -> dict:
+    """Phiếu từ chối tiếp nhận: the reason is the refusal's citizen note (required by `services.refuse`)."""
+    event = (
+        dossier.events.filter(action="refuse")
+        .select_related("actor__user", "actor__department")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if event is None:
+        raise Http404(_("Hồ sơ %(code)s không bị từ chối tiếp nhận.") % {"code": dossier.code})
+    context = {
+        "refusal": event,
+        "reason": event.citizen_note,
+        "officer": event.actor,
+        "submitted_at": dossier.registered_at,
+        "issued_at": event.created_at,
+    }
+    if event.actor is not None:
+        context["department"] = event.actor.department  # the counter that refused it
+    return context
 
 
 def _apology(dossier) -> dict:
@@ -147,7 +171,13 @@ def _control(dossier) -> dict:
     return {"rows": rows, "issued_at": timezone.now()}
 
 
-_BUILDERS = {"receipt": _receipt, "supplement": _supplement, "apology": _apology, "control": _control}
+_BUILDERS = {
+    "receipt": _receipt,
+    "supplement": _supplement,
+    "refusal": _refusal,
+    "apology": _apology,
+    "control": _control,
+}
 
 
 def form_context(dossier, form_key) -> dict:
@@ -168,6 +198,9 @@ def form_context(dossier, form_key) -> dict:
         "printed_at": timezone.now(),
     }
     context.update(_BUILDERS[form_key](dossier))
+    if form_key in QR_FORMS:
+        context["lookup_url"] = lookup_url(dossier)
+        context["qr_code"] = qr_data_uri(context["lookup_url"])
     return context
 
 
@@ -186,6 +219,8 @@ def form_applies(dossier, form_key) -> bool:
         return dossier.accepted_at is not None
     if form_key == "supplement":
         return dossier.supplement_requests.exists()
+    if form_key == "refusal":
+        return dossier.events.filter(action="refuse").exists()
     if form_key == "apology":
         return dossier.events.filter(action="postpone").exists()
     return form_key in FORMS

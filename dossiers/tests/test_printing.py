@@ -152,7 +152,7 @@ def test_receipt_does_not_exist_before_the_dossier_is_accepted(in_danang):
 
 def test_unknown_form_is_not_found(in_danang, dossier):
     with pytest.raises(Http404):
-        printing.form_context(dossier, "refusal")
+        printing.form_context(dossier, "register")  # 06 is a register, not a form of one dossier
     with pytest.raises(Http404):
         page(dossier, "khong-co", in_danang)
 
