@@ -200,3 +200,32 @@ def test_a_new_event_evicts_every_languages_copy_from_process_memory(
     for language in LANGUAGES:
         with translation.override(language):
             assert translation.gettext("Đã trả kết quả") in get_page(dossier, language)
+
+
+@pytest.mark.parametrize("first", LANGUAGES)
+def test_the_lookup_form_and_its_answers_speak_the_readers_language(dossier, first):
+    """The form (heading, labels, button) and its not-found answer, asked in one language then the other."""
+    from dossiers.views_public import NOT_FOUND, LookupForm
+
+    def words(language):
+        with translation.override(language):
+            form = LookupForm()
+            return {
+                translation.gettext("Tra cứu tình trạng hồ sơ"),
+                translation.gettext("Tra cứu"),
+                str(form.fields["code"].label),
+                str(form.fields["verifier"].label),
+                str(NOT_FOUND),
+            }
+
+    phrases = {language: words(language) for language in LANGUAGES}
+    assert not phrases["vi"] & phrases["en"]
+    for language in (first, other(first)):
+        blank = text_of(Client().get("/tra-cuu/", HTTP_ACCEPT_LANGUAGE=language, **HOST).content.decode())
+        wrong = Client().post(
+            "/tra-cuu/", {"code": dossier.code, "verifier": "0999999999"}, HTTP_ACCEPT_LANGUAGE=language, **HOST
+        )
+        assert wrong.status_code == 404
+        text = blank + text_of(wrong.content.decode())
+        assert not [w for w in phrases[language] if w not in text], language
+        assert not [w for w in phrases[other(language)] if w in text], language
