@@ -56,7 +56,7 @@ def test_reception_officer_receives_a_dossier_through_the_intake_form(officers):
     assert dossier.status == Status.ACCEPTED and dossier.applicant_phone == "0905123456"
     assert re.fullmatch(r"000\.00\.01\.H15-\d{6}-\d{4}", dossier.code)
     page = client.get(change_url(dossier), **HOST).content.decode()
-    assert dossier.code in page and "Tiếp nhận tại quầy" in page  # the timeline inline
+    assert dossier.code in page and "Tiếp nhận hồ sơ" in page  # the timeline inline (the registry's label)
     assert reverse("admin:dossiers_dossier_print", args=[dossier.pk, "receipt"]) in page
 
 
@@ -192,7 +192,7 @@ def test_the_timeline_cannot_be_edited_or_deleted_through_admin(officers):
     # Timeline entries have no admin page of their own; the dossier page shows them read-only.
     assert DossierEvent not in admin.site._registry
     page = client_for(officers["reception"]).get(change_url(dossier), **HOST).content.decode()
-    assert "Tiếp nhận tại quầy" in page and 'name="events-0-citizen_note"' not in page
+    assert "Tiếp nhận hồ sơ" in page and 'name="events-0-citizen_note"' not in page
     response = client_for(officers["reception"]).post(change_url(dossier), {"status": 10}, **HOST)
     assert response.status_code == 403
     assert Dossier.objects.get(pk=dossier.pk).status == Status.ACCEPTED
@@ -238,7 +238,8 @@ def test_the_dossier_page_offers_only_the_actions_the_officer_may_perform(office
     client = client_for(officers["reception"])
     page = client.get(change_url(dossier), **HOST).content.decode()
     offered = set(re.findall(r'data-action="([a-z_]+)"', page))
-    assert offered == {"request_fees", "withdraw"}  # the counter's; not the holder's hand-over or supplement
+    # The counter's (a new QR receipt included); not the holder's hand-over or supplement.
+    assert offered == {"request_fees", "withdraw", "reissue_token"}
     for action in ("hand_over", "request_supplement"):
         assert client.get(action_url(dossier, action), **HOST).status_code == 403
         response = client.post(
