@@ -214,12 +214,14 @@ def citizen_sees(
     holder=None,
     officer=None,
     missing=(),
+    grade=None,
     shows=(),
 ):
     """Open the QR link on the phone and check what the citizen reads; nothing internal, nothing personal.
 
     `holder`: the department shown as holding the open dossier (None: no holder shown, e.g. returned);
-    `officer`: (name, title) of its officer, or None when no officer holds it."""
+    `officer`: (name, title) of its officer, or None when no officer holds it; `grade`: the assessment
+    (early / on time / late) once signed."""
     from playwright.sync_api import expect
 
     phone.goto(url)
@@ -239,6 +241,8 @@ def citizen_sees(
         assert "Cán bộ" not in facts, (name, facts)
     else:
         assert facts.get("Cán bộ") == "\n".join(officer), (name, facts)
+    # The assessment once signed, under its own name: "kết quả giải quyết" is the result itself (issue 11.4).
+    assert facts.get("Kết quả đánh giá") == grade and "Kết quả giải quyết" not in facts, (name, facts)
     # The papers asked for, with their reasons, only while the dossier waits for them.
     items = phone.locator("ul.missing li")
     if missing:
@@ -536,6 +540,7 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
             appointment=new_appointment,
             holder=ward,  # the department keeps the signed result; no officer holds it
             officer=None,
+            grade="Trước hạn",  # signed days before the appointment
             timeline=steps,
             shows=("Mời ông/bà đến bộ phận một cửa để nhận kết quả",),
         )
@@ -566,6 +571,7 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
             appointment=new_appointment,
             holder=None,  # closed: no holder shown
             officer=None,
+            grade="Trước hạn",
             timeline=steps,
             shows=("Đã trả lúc",),
         )
