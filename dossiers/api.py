@@ -19,7 +19,7 @@ from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
 from . import lookup, selectors, services, workflow
-from .models import Channel, Dossier, DossierEvent, Procedure, ProcedureComponent
+from .models import Channel, ComponentKind, Dossier, DossierEvent, Procedure, ProcedureComponent
 from .text import fold
 from .views_public import NOT_FOUND
 
@@ -269,6 +269,11 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Procedure.objects.filter(is_active=True).select_related("department").prefetch_related("components")
 
 
+class IntakeComponentSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A paper, by its name in the procedure's list or the supplement request")
+    count = serializers.IntegerField(min_value=0, max_value=50, default=1)
+
+
 class ActionRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The dossier's version the officer saw (stale forms are refused)")
     citizen_note = serializers.CharField(
@@ -293,6 +298,9 @@ class ActionRequestSerializer(serializers.Serializer):
     amount = serializers.IntegerField(required=False, min_value=1)
     new_date = serializers.DateField(required=False)
     result = serializers.CharField(required=False, allow_blank=True)
+    components = IntakeComponentSerializer(
+        many=True, required=False, help_text="receive_supplement: the papers brought (every item asked)"
+    )
 
 
 class ApplicantSerializer(serializers.Serializer):
@@ -301,11 +309,6 @@ class ApplicantSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
     email = serializers.EmailField(required=False, allow_blank=True)
-
-
-class IntakeComponentSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="A component of the procedure, by its name in the catalogue")
-    count = serializers.IntegerField(min_value=0, max_value=50, default=1)
 
 
 class IntakeRequestSerializer(serializers.Serializer):
@@ -402,6 +405,12 @@ class DossierViewSet(
         kwargs = {f: data[f] for f in spec.fields if f in data}
         if "items" in kwargs:
             kwargs["items"] = [services.MissingItem(i["name"], i["reason"]) for i in kwargs["items"]]
+        if "components" in kwargs:
+            kinds = dict(dossier.procedure.components.values_list("name", "kind"))
+            kwargs["components"] = [
+                services.SubmittedComponent(c["name"], kinds.get(c["name"], ComponentKind.ORIGINAL_OR_COPY), c["count"])
+                for c in kwargs["components"]
+            ]
         officer = selectors.officer_of(request.user)
         try:
             services.ACTION_FUNCTIONS[name](dossier, officer, expected_version=data["version"], **kwargs)

@@ -231,22 +231,13 @@ class ReceiveSupplementForm(ActionForm):
         return [(item, self[tick], self[count]) for item, _k, tick, count in self.item_fields]
 
     def clean(self):
+        # Whether everything asked was brought is the service's rule (`services.receive_supplement`).
         cleaned = super().clean()
-        missing = []
-        for item, _kind, tick, count in self.item_fields:
+        for _item, _kind, tick, count in self.item_fields:
             if not cleaned.get(tick):
-                missing.append(item.name)
                 self._errors.pop(count, None)
             elif cleaned.get(count) is None and count not in self._errors:
                 cleaned[count] = 1
-        if missing:
-            raise ValidationError(
-                _(
-                    "Chưa nhận đủ giấy tờ đã yêu cầu bổ sung, còn thiếu: %s. Công dân phải nộp đủ mọi giấy tờ "
-                    "trong phiếu yêu cầu bổ sung; hồ sơ vẫn ở trạng thái chờ bổ sung."
-                )
-                % "; ".join(missing)
-            )
         return cleaned
 
     def service_kwargs(self):
@@ -257,6 +248,7 @@ class ReceiveSupplementForm(ActionForm):
         kwargs["components"] = [
             services.SubmittedComponent(item.name, kind, self.cleaned_data[count])
             for item, kind, tick, count in self.item_fields
+            if self.cleaned_data.get(tick)
         ]
         return kwargs
 

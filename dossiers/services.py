@@ -24,6 +24,7 @@ from .codes import format_code
 from .events import dossier_event, dossier_event_committed
 from .models import (
     Channel,
+    ComponentKind,
     Dossier,
     DossierComponent,
     DossierEvent,
@@ -480,13 +481,39 @@ def request_supplement(dossier, officer, *, items, reason="", expected_version=N
     return _apply(dossier, "request_supplement", officer, expected_version, mutate, _notes("", internal_note, note))
 
 
+def _supplied(dossier, request, components):
+    """What the citizen brought for `request`: every item asked, or nothing is received (the rule: the
+    citizen supplies everything asked, once). `components=None` records the items as asked, one copy each."""
+    if request is None:
+        return list(components or ())
+    asked = [item.name for item in request.items.all()]
+    if components is None:
+        kinds = dict(dossier.procedure.components.values_list("name", "kind"))
+        return [SubmittedComponent(name, kinds.get(name, ComponentKind.ORIGINAL_OR_COPY)) for name in asked]
+    brought = {c.name for c in components if c.count > 0}
+    missing = [name for name in asked if name not in brought]
+    _require(
+        not missing,
+        _(
+            "Chưa nhận đủ giấy tờ đã yêu cầu bổ sung, còn thiếu: %s. Công dân phải nộp đủ mọi giấy tờ "
+            "trong phiếu yêu cầu bổ sung; hồ sơ vẫn ở trạng thái chờ bổ sung."
+        )
+        % "; ".join(missing),
+    )
+    return list(components)
+
+
 def receive_supplement(
-    dossier, officer, *, components=(), expected_version=None, citizen_note="", internal_note="", note=""
+    dossier, officer, *, components=None, expected_version=None, citizen_note="", internal_note="", note=""
 ):
-    """The citizen brought what was missing: the clock runs again and a new appointment date is issued."""
+    """The citizen brought what was missing: the clock runs again and a new appointment date is issued.
+
+    `components` are the papers received, which must cover every item of the open request; None means
+    each item as asked."""
 
     def mutate(d, now):
         request = d.supplement_requests.filter(received_at=None).order_by("-requested_at").first()
+        supplied = _supplied(d, request, components)
         paused_at = d.paused_at or (request.requested_at if request is not None else now)
         previous = d.appointment_date
         # Decree 118: the time waiting for the citizen does not count. "resume": the dates move by exactly
@@ -509,7 +536,7 @@ def receive_supplement(
         DossierComponent.objects.bulk_create(
             [
                 DossierComponent(dossier=d, name=c.name, kind=c.kind, count=c.count, added_by_supplement=True)
-                for c in components
+                for c in supplied
                 if c.count
             ]
         )

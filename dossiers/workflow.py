@@ -170,7 +170,7 @@ REGISTRY = {
             "request_supplement",
             {HOLDER, COUNTER},
             form="ReceiveSupplementForm",
-            fields=NOTES,
+            fields=("components", *NOTES),
             message="new_appointment",
         ),
         action(

@@ -261,3 +261,43 @@ def test_a_refused_api_intake_writes_nothing(officers, who, changes, http_status
     assert response.status_code == http_status, response.json()
     assert words in str(response.json())
     assert not Dossier.objects.exists() and not DossierEvent.objects.exists()
+
+
+def _waiting_for_two_papers(officers):
+    procedure = ProcedureFactory(department=officers["specialist"].department)
+    dossier = _stage(officers, Status.IN_PROGRESS, procedure)
+    items = [services.MissingItem("Giấy chứng sinh", "Bản mờ"), services.MissingItem("Sổ hộ khẩu", "Thiếu trang 2")]
+    return services.request_supplement(dossier, officers["specialist"], items=items)
+
+
+def test_a_supplement_missing_a_paper_is_refused_by_the_service_whatever_the_door(officers):
+    """The rule "everything asked, once" is the service's: the API cannot bypass the admin's ticks."""
+    dossier = _waiting_for_two_papers(officers)
+    token, _created = Token.objects.get_or_create(user=officers["specialist"].user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", **HOST)
+    url = f"/api/v1/dossiers/{dossier.pk}/actions/receive_supplement/"
+    partial = {"version": dossier.version, "components": [{"name": "Giấy chứng sinh", "count": 1}]}
+    response = client.post(url, partial, "application/json")
+    assert response.status_code == 400 and "Sổ hộ khẩu" in response.json()["error"]["message"]
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUPPLEMENT and not dossier.components.filter(added_by_supplement=True).exists()
+    with pytest.raises(services.InvalidInput, match="Sổ hộ khẩu"):
+        services.receive_supplement(
+            dossier, officers["reception"], components=[services.SubmittedComponent("Giấy chứng sinh", "original")]
+        )
+    both = [{"name": "Giấy chứng sinh", "count": 2}, {"name": "Sổ hộ khẩu", "count": 1}]
+    response = client.post(url, {"version": dossier.version, "components": both}, "application/json")
+    assert response.status_code == 200, response.json()
+    received = dossier.components.filter(added_by_supplement=True)
+    assert sorted(received.values_list("name", "count")) == [("Giấy chứng sinh", 2), ("Sổ hộ khẩu", 1)]
+
+
+def test_a_supplement_received_without_a_list_records_each_paper_as_asked(officers):
+    dossier = _waiting_for_two_papers(officers)
+    dossier = services.receive_supplement(dossier, officers["reception"])
+    assert dossier.status == Status.IN_PROGRESS
+    received = dossier.components.filter(added_by_supplement=True)
+    assert sorted(received.values_list("name", "kind")) == [
+        ("Giấy chứng sinh", "original"),
+        ("Sổ hộ khẩu", "original_or_copy"),
+    ]
