@@ -25,6 +25,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
+from dossiers.deadlines import local_date
 from dossiers.tests import test_browser as counter_walk
 from dossiers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROCEDURE_CODE, SCREENSHOTS, WAIT_MS
 
@@ -481,8 +482,6 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         facts = in_province(trial_province, lambda: dossier_facts(code))
         (pause,) = facts["supplements"]
         calendar = facts["calendar"]
-        from dossiers.deadlines import local_date
-
         stopped = calendar.working_days_between(local_date(pause["requested_at"]), local_date(pause["received_at"]))
         old = facts["dossier"].original_appointment_date
         new = calendar.add_working_days(old, stopped) if stopped else old
@@ -578,6 +577,26 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         # Nothing is left in the counter's "waiting to return" list.
         counter.goto(f"{live_url}/admin/")
         open_worklist(counter, "Chờ trả kết quả", 0)
+
+        # --- 10. End of the day: the counter's register (form 06) lists the dossier with its dates.
+        facts = in_province(trial_province, lambda: dossier_facts(code))
+        returned = facts["dossier"].returned_at
+        received_on = f"{local_date(facts['dossier'].accepted_at):%d/%m/%Y}"
+        counter.get_by_role("link", name="Sổ theo dõi hồ sơ").click()
+        register_form = counter.locator("#register-form")
+        expect(register_form.get_by_label("Bộ phận tiếp nhận")).to_have_value(str(cast["counter"]["id"]))
+        register_form.get_by_label("Từ ngày").fill(received_on)
+        register_form.get_by_role("button", name="Xem và in sổ").click()
+        row = counter.locator(f"tr[data-code='{code}']")
+        expect(row).to_have_count(1)
+        cells = row.locator("td")
+        expect(cells.nth(5)).to_contain_text(received_on)
+        expect(cells.nth(6)).to_have_text(new_appointment)
+        expect(cells.nth(8)).to_have_text(f"{local_date(returned):%d/%m/%Y}")
+        expect(cells.nth(9)).to_have_text("Đã trả kết quả")
+        expect(cells.nth(10)).to_have_text("Trước hạn")
+        assert not any(note in counter.content() for note in INTERNAL.values())
+        shot(counter, "form-06-register")
 
     # Who did what, in the province's database.
     from dossiers.models import Dossier, Status
