@@ -317,6 +317,8 @@ class DossierEvent(models.Model):
         verbose_name = _("nhật ký xử lý")
         verbose_name_plural = _("nhật ký xử lý")
         ordering = ["created_at", "id"]
+        # The register (form 06) reads a point's intake events of a period.
+        indexes = [models.Index(fields=["action", "created_at"], name="dossier_event_action_time")]
 
     def __str__(self):
         from django.utils import timezone
