@@ -15,12 +15,14 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from . import printing, registers, selectors, services, workflow
+from . import access, printing, registers, selectors, services, workflow
 from .forms import IntakeForm, ProcedureChoiceForm, form_for
 from .models import (
+    AccessKind,
     Dossier,
     DossierComponent,
     DossierEvent,
+    PersonalDataAccess,
     Procedure,
     ProcedureComponent,
     Status,
@@ -277,6 +279,8 @@ class DossierAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         dossier = self._dossier_for(request, object_id)
+        if request.method == "GET":
+            access.record(request, AccessKind.VIEW, dossier)
         # Only the buttons this officer may actually press: the same table the services enforce.
         actions = workflow.actions_for(selectors.officer_of(request.user), dossier)
         printable = [
@@ -335,11 +339,18 @@ class DossierAdmin(admin.ModelAdmin):
     def print_view(self, request, pk, form):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return printing.render_form(request, self._dossier_for(request, pk), form)
+        dossier = self._dossier_for(request, pk)
+        response = printing.render_form(request, dossier, form)
+        access.record(request, AccessKind.PRINT, dossier, form)
+        return response
 
     def register_view(self, request):
         """Mẫu số 06 Sổ theo dõi hồ sơ of a reception point over a period: printable page or Excel."""
-        return registers.register_view(request, self)
+        response = registers.register_view(request, self)
+        if response.status_code == 200 and request.GET.get("point"):
+            detail = "&".join(f"{key}={request.GET.get(key, '')}" for key in ("point", "start", "end", "format"))
+            access.record(request, AccessKind.REGISTER, detail=detail)
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         """Tiếp nhận hồ sơ: choose the procedure, then the applicant and the papers handed in."""
@@ -381,3 +392,22 @@ class DossierAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/dossiers/dossier/intake.html", context)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """Nhật ký truy cập dữ liệu cá nhân: read-only, for the province admin."""
+
+    list_display = ("at", "username", "kind", "dossier", "detail", "address")
+    list_filter = ("kind",)
+    search_fields = ("username", "dossier__code")
+    list_select_related = ("dossier",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

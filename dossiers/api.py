@@ -18,8 +18,8 @@ from egov.api import ApiError
 from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
-from . import lookup, selectors, services, workflow
-from .models import Channel, ComponentKind, Dossier, DossierEvent, Procedure, ProcedureComponent
+from . import access, lookup, selectors, services, workflow
+from .models import AccessKind, Channel, ComponentKind, Dossier, DossierEvent, Procedure, ProcedureComponent
 from .text import fold
 from .views_public import NOT_FOUND
 
@@ -382,6 +382,11 @@ class DossierViewSet(
             OpenApiParameter("q", OpenApiTypes.STR, description="Code, name (diacritics optional) or ID number"),
         ]
     )
+    def retrieve(self, request, *args, **kwargs):
+        dossier = self.get_object()
+        access.record(request, AccessKind.API, dossier)  # the full record: ID number, phone, address
+        return Response(self.get_serializer(dossier).data)
+
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

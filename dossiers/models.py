@@ -334,3 +334,38 @@ class DossierEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Nhật ký xử lý hồ sơ không được xóa."))
+
+
+class AccessKind(models.TextChoices):
+    VIEW = "view", _("Mở trang hồ sơ")
+    PRINT = "print", _("In phiếu")
+    REGISTER = "register", _("Xem, tải sổ theo dõi hồ sơ")
+    API = "api", _("Đọc hồ sơ qua API")
+
+
+class PersonalDataAccess(models.Model):
+    """Append-only: an officer opened a citizen's personal data (a dossier's page, a printed form, the
+    register of a point, the API's record). Written by `dossiers.access`, read by province admins."""
+
+    at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("tài khoản"))
+    username = models.CharField(_("tài khoản (tên)"), max_length=150)
+    kind = models.CharField(_("truy cập"), max_length=16, choices=AccessKind.choices)
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accesses",
+        verbose_name=_("hồ sơ"),
+    )
+    detail = models.CharField(_("chi tiết"), max_length=300, blank=True)
+    address = models.CharField(_("địa chỉ IP"), max_length=64, blank=True)  # IPv4, or an IPv6 /64
+
+    class Meta:
+        verbose_name = _("lượt truy cập dữ liệu cá nhân")
+        verbose_name_plural = _("nhật ký truy cập dữ liệu cá nhân")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.username} — {self.get_kind_display()}"

@@ -73,6 +73,7 @@ PROVINCE_ADMIN = Role(
         "offices.change_officer",
         "offices.delete_officer",
         "offices.view_accountaudit",
+        "dossiers.view_personaldataaccess",
         "offices.view_accountrequest",
         "dossiers.view_dossier",
         "dossiers.view_all_dossiers",
