@@ -79,19 +79,19 @@ def in_province(province, read):
 def dossier_facts(code):
     """What the walk checks the pages against, straight from the database."""
     from dossiers.calendars import current_calendar, cutoff_time
-    from dossiers.deadlines import appointment_date
+    from dossiers.deadlines import appointment_date, receipt_start_date
     from dossiers.models import Dossier
 
     dossier = Dossier.objects.select_related("procedure").get(code=code)
-    requests = list(dossier.supplement_requests.order_by("requested_at").values("requested_at", "received_at"))
+    calendar, cutoff = current_calendar(), cutoff_time()
     return {
         "dossier": dossier,
-        "supplements": requests,
-        "calendar": current_calendar(),
+        "supplements": list(dossier.supplement_requests.order_by("requested_at").values("requested_at", "received_at")),
+        "calendar": calendar,
+        # The clock's start day: the receipt day, or the next working day after the cut-off or on a day off.
+        "clock_start": receipt_start_date(dossier.accepted_at, calendar, cutoff),
         # The appointment the rule gives for the moment the counter received it (cut-off, working days).
-        "rule_appointment": appointment_date(
-            dossier.accepted_at, dossier.procedure.processing_days, current_calendar(), cutoff_time()
-        ),
+        "rule_appointment": appointment_date(dossier.accepted_at, dossier.procedure.processing_days, calendar, cutoff),
     }
 
 
@@ -478,11 +478,14 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         shot(counter, "counter-supplement-received")
         steps.append("Nhận hồ sơ bổ sung")
 
-        # The new date: the old one moved by exactly the working days that began while the clock was stopped.
+        # The new date: the old one moved by exactly the working days the clock would have counted while it was
+        # stopped (Decree 118): those that began during the pause, after the clock's start day. Usually none (the
+        # walk takes minutes); one when the walk crosses a working day's midnight after that day.
         facts = in_province(trial_province, lambda: dossier_facts(code))
         (pause,) = facts["supplements"]
         calendar = facts["calendar"]
-        stopped = calendar.working_days_between(local_date(pause["requested_at"]), local_date(pause["received_at"]))
+        since = max(local_date(pause["requested_at"]), facts["clock_start"])
+        stopped = calendar.working_days_between(since, local_date(pause["received_at"]))
         old = facts["dossier"].original_appointment_date
         new = calendar.add_working_days(old, stopped) if stopped else old
         new_appointment = f"{new:%d/%m/%Y}"
