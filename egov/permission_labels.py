@@ -6,8 +6,9 @@ name"; here they are built at render time from the action and the model's (trans
 """
 
 from django.apps import apps
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Permission
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -67,10 +68,23 @@ def _without(items, prefixes):
     return kept
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's admin password form, its help text translated (Django joins its translatable first
+    half to an English warning when the module is imported, so the whole text stays English)."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("Nếu tắt, mật khẩu hiện tại của người dùng này sẽ mất."),
+    )
+
+
 class PermissionLabelsAdmin:
     """ModelAdmin mixin for the user and group pages: every permission chooser lists translated
     names, and a delete confirmation does not list the rows of Django's link tables ("User_groups
     object (12)": English, and nothing an officer decides on; they go with the user or group)."""
+
+    change_password_form = PasswordChangeForm  # used by UserAdmin only
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
@@ -133,6 +133,9 @@ def shape(path):
     return re.sub(r"/[^/]*\d[^/]*(?=/)", "/#", path)
 
 
+PAGE_PARAMETERS = {"worklist"}  # query parameters that make a page of its own
+
+
 class Walk:
     """Reads pages on one host with one client, following links under `prefixes`.
 
@@ -154,8 +157,10 @@ class Walk:
         path = parts.path
         if not path.startswith(self.prefixes) or any(s in path for s in self.skip):
             return None
-        # A changelist's sorting and filtering links are the same page; keep the plain page and the search.
-        return path
+        # A changelist's sorting, paging and filtering links show the same words: the plain page is
+        # read, and each worklist (a page of its own, with its own heading and counts).
+        kept = [(k, v) for k, v in parse_qsl(parts.query) if k in PAGE_PARAMETERS]
+        return f"{path}?{urlencode(kept)}" if kept else path
 
     def visit(self, url, follow=True, method="get", data=None, expect=(200,)):
         path = self.wanted(urldefrag(url)[0]) if method == "get" else url
@@ -171,7 +176,7 @@ class Walk:
         self.statuses[path] = response.status_code
         if response.status_code in (301, 302):
             if follow:
-                self.visit(response["Location"])
+                self.visit(urljoin(path, response["Location"]))
             return response
         assert response.status_code in expect or response.status_code in (403, 404), (path, response.status_code)
         if "text/html" not in response.get("Content-Type", ""):
@@ -185,7 +190,7 @@ class Walk:
             self.found[f"{self.host}{path}"].append((word, context))
         if follow:
             for link in links:
-                self.visit(link)
+                self.visit(urljoin(path, link))  # "?worklist=mine" is relative to this page
         return response
 
     def report(self):
