@@ -517,6 +517,8 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         steps.append("Chuyển xử lý")
         working["officer"] = (leader["name"], leader["title"])
         citizen_sees(shot, phone, url, code, "with-leader", timeline=steps, **working)
+        desk.goto(f"{live_url}/admin/")
+        open_worklist(desk, "Hồ sơ tôi đang giữ", 0)  # no longer the specialist's
 
         # --- 8. The leader signs it from "waiting for signature".
         office.goto(f"{live_url}/admin/")
@@ -531,6 +533,8 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         succeeded(office, code)
         expect(office.locator(".field-status .readonly")).to_have_text("Đã xử lý xong")
         shot(office, "leader-signed")
+        office.goto(f"{live_url}/admin/")
+        open_worklist(office, "Chờ ký duyệt", 0)  # signed: nothing left to sign
         steps.append("Duyệt kết quả")
         citizen_sees(
             shot,
