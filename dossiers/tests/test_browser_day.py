@@ -603,6 +603,19 @@ def test_the_whole_day_of_a_dossier_by_counter_specialist_and_leader_followed_on
         expect(cells.nth(9)).to_have_text("Đã trả kết quả")
         expect(cells.nth(10)).to_have_text("Trước hạn")
         assert not any(note in counter.content() for note in INTERNAL.values())
+        # A date and the "STT" heading never break inside ("08/12/20 | 26" was unreadable): each text line
+        # of those cells is one visual line.
+        count_lines = """(el) => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+            return [el.innerText.split("\\n").filter((t) => t.trim()).length, tops.size];
+        }"""
+        cells = [*row.locator("td.d").all(), counter.locator("table.register th").first]
+        assert len(cells) == 5
+        for cell in cells:
+            text_lines, visual_lines = cell.evaluate(count_lines)
+            assert visual_lines == text_lines, (cell.inner_text(), visual_lines)
         shot(counter, "form-06-register")
 
     # Who did what, in the province's database.
