@@ -135,12 +135,12 @@ class PublicTokenLookupView(APIView):
             lookup.check_token_attempts(address)
         except lookup.Throttled as exc:
             raise _throttled(exc) from None
-        result = lookup.status_by_token(token)
+        result, seen_generation = lookup.status_with_generation(token)
         if result is None:
             lookup.record_bad_token(address)
             raise _not_found()
         content = JSONRenderer().render(result)
-        lookup.cache_rendering(token, "json", content)
+        lookup.cache_rendering(token, "json", content, seen_generation)
         return HttpResponse(content, content_type="application/json")
 
 

@@ -5,10 +5,10 @@ and is cached per token and language in the province's cache until the dossier's
 """
 
 import hmac
+import json
 import re
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.utils import timezone, translation
@@ -136,7 +136,8 @@ def cache_languages() -> tuple[str, ...]:
 
 
 def _cache_key(token, language):
-    return f"lookup:status:{language}:{token}"
+    """Key of the status payload in one language, per province."""
+    return kv.tenant_key("lookup", "status", language, token)
 
 
 def rendered_key(token, variant, language):
@@ -144,7 +145,35 @@ def rendered_key(token, variant, language):
     return kv.tenant_key("lookup", variant, language, token)
 
 
+def _generation_key(token):
+    return kv.tenant_key("lookup", "gen", token)
+
+
 RENDERED_VARIANTS = ("html", "json")
+
+# A copy is kept only if no event came since the reader looked at the database: the dossier's
+# generation (bumped by every invalidation) is the one the reader saw before reading. Without it, a
+# reader that read the old state just before an event and wrote just after its invalidation would
+# serve the old state for the whole CACHE_TIMEOUT.
+_SET_IF_GENERATION = """
+if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
+    redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+    return 1
+end
+return 0
+"""
+
+
+def generation(token) -> str:
+    """The dossier's cache generation for `token`, read before reading the database."""
+    value = kv.client().get(_generation_key(token))
+    return value.decode() if value is not None else "0"
+
+
+def _keep(token, key, content, seen_generation) -> bool:
+    return bool(
+        kv.client().eval(_SET_IF_GENERATION, 2, _generation_key(token), key, seen_generation, content, CACHE_TIMEOUT)
+    )
 
 
 _local = LocalCache()
@@ -164,14 +193,15 @@ def cached_rendering(token, variant):
     return content
 
 
-def cache_rendering(token, variant, content: bytes):
-    """Keep `content`, rendered in the active language, until the dossier's next event."""
+def cache_rendering(token, variant, content: bytes, seen_generation: str | None = None):
+    """Keep `content`, rendered in the active language, until the dossier's next event; not if an event
+    came after `seen_generation` (from `status_with_generation`, read before the database)."""
     language = cache_language()
-    if language is None:
+    if language is None or seen_generation is None:
         return
     key = rendered_key(token, variant, language)
-    kv.client().set(key, content, ex=CACHE_TIMEOUT)
-    _local.set(key, content)
+    if _keep(token, key, content, seen_generation):
+        _local.set(key, content)
 
 
 def _load(**filters):
@@ -182,22 +212,28 @@ def _load(**filters):
     )
 
 
-def status_by_token(token: str) -> dict | None:
+def status_with_generation(token: str) -> tuple[dict | None, str | None]:
     """The payload for a QR token in the active language (cached per language), or None for an
-    unknown, tampered or revoked token."""
+    unknown, tampered or revoked token; with the generation it was read at (for `cache_rendering`)."""
     if not TOKEN_RE.match(token or ""):
-        return None
+        return None, None
+    seen = generation(token)
     language = cache_language()
     key = _cache_key(token, language) if language else None
-    payload = cache.get(key) if key else None
-    if payload is None:
-        dossier = _load(lookup_token=token)
-        if dossier is None:
-            return None
-        payload = public_status(dossier)
-        if key:
-            cache.set(key, payload, CACHE_TIMEOUT)
-    return payload
+    cached = kv.client().get(key) if key else None
+    if cached is not None:
+        return json.loads(cached), seen
+    dossier = _load(lookup_token=token)
+    if dossier is None:
+        return None, None
+    payload = public_status(dossier)
+    if key:
+        _keep(token, key, json.dumps(payload, ensure_ascii=False), seen)
+    return payload, seen
+
+
+def status_by_token(token: str) -> dict | None:
+    return status_with_generation(token)[0]
 
 
 def normalise_code(code: str) -> str:
@@ -322,7 +358,14 @@ def invalidate_cached_status(sender, dossier, event, **kwargs):
     tokens = [dossier.lookup_token, getattr(event, "previous_lookup_token", None)]
     tokens = [t for t in tokens if t]
     languages = cache_languages()
-    cache.delete_many([_cache_key(t, lang) for t in tokens for lang in languages])
+    payloads = [_cache_key(t, lang) for t in tokens for lang in languages]
     rendered = [rendered_key(t, variant, lang) for t in tokens for variant in RENDERED_VARIANTS for lang in languages]
-    kv.client().delete(*rendered)
+    # One MULTI: the copies go and the generation moves at the same instant, so a reader that looked
+    # before it cannot put its copy back after it (`_SET_IF_GENERATION`).
+    with kv.client().pipeline(transaction=True) as pipe:
+        pipe.delete(*payloads, *rendered)
+        for token in tokens:
+            pipe.incr(_generation_key(token))
+            pipe.expire(_generation_key(token), 2 * CACHE_TIMEOUT)
+        pipe.execute()
     _local.evict_everywhere(rendered)

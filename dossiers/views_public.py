@@ -81,10 +81,10 @@ def status_page(request, token):
         lookup.check_token_attempts(address)
     except lookup.Throttled as exc:
         return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
-    status = lookup.status_by_token(token)
+    status, seen_generation = lookup.status_with_generation(token)
     if status is None:
         lookup.record_bad_token(address)
         return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
     response = render(request, "lookup/status.html", {"s": status})
-    lookup.cache_rendering(token, "html", response.content)
+    lookup.cache_rendering(token, "html", response.content, seen_generation)
     return _private(response)
