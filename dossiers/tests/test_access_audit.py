@@ -80,3 +80,18 @@ def test_the_audit_is_read_only_and_only_for_the_province_admin(officers):
     delete = reverse("admin:dossiers_personaldataaccess_delete", args=[row.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert PersonalDataAccess.objects.get().username == "motcua.test"
+
+
+def test_the_database_refuses_to_rewrite_or_delete_an_access_record(officers):
+    from django.db import DatabaseError, transaction
+
+    dossier = receive(officers["reception"])
+    client_for(officers["reception"]).get(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
+    row = PersonalDataAccess.objects.get()
+    for attempt in (
+        lambda: PersonalDataAccess.objects.filter(pk=row.pk).update(username="ai.do"),
+        lambda: PersonalDataAccess.objects.filter(pk=row.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    assert PersonalDataAccess.objects.get().username == "motcua.test"
