@@ -19,7 +19,7 @@ from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
 from . import access, lookup, selectors, services, workflow
-from .models import AccessKind, Channel, ComponentKind, Dossier, DossierEvent, Procedure, ProcedureComponent
+from .models import AccessKind, Channel, Dossier, DossierEvent, Procedure, ProcedureComponent
 from .text import fold
 from .views_public import NOT_FOUND
 
@@ -411,10 +411,9 @@ class DossierViewSet(
         if "items" in kwargs:
             kwargs["items"] = [services.MissingItem(i["name"], i["reason"]) for i in kwargs["items"]]
         if "components" in kwargs:
-            kinds = dict(dossier.procedure.components.values_list("name", "kind"))
+            # The kind comes from the procedure's list, in the service.
             kwargs["components"] = [
-                services.SubmittedComponent(c["name"], kinds.get(c["name"], ComponentKind.ORIGINAL_OR_COPY), c["count"])
-                for c in kwargs["components"]
+                services.SubmittedComponent(c["name"], "", c["count"]) for c in kwargs["components"]
             ]
         officer = selectors.officer_of(request.user)
         try:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.models import Department, Officer
 
 from . import services, workflow
-from .models import Channel, ComponentKind, Procedure
+from .models import Channel, Procedure
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}, format="%d/%m/%Y")
 INTERNAL_NOTE_LABEL = _("Ghi chú nội bộ (chỉ cán bộ thấy)")
@@ -207,7 +207,6 @@ class ReceiveSupplementForm(ActionForm):
             .first()
         )
         items = list(self.supplement_request.items.all()) if self.supplement_request else []
-        kinds = {c.name: c.kind for c in self.dossier.procedure.components.all()}
         self.item_fields = []
         for item in items:
             tick, count = f"item_{item.pk}", f"count_{item.pk}"
@@ -215,7 +214,7 @@ class ReceiveSupplementForm(ActionForm):
             self.fields[count] = forms.IntegerField(
                 label=_("Số bản: %s") % item.name, min_value=1, max_value=50, initial=1, required=False
             )
-            kind = kinds.get(item.name, ComponentKind.ORIGINAL_OR_COPY)
+            kind = ""  # the service takes it from the procedure's list
             self.item_fields.append((item, kind, tick, count))
         names = [n for n in self.fields if n not in ("internal_note", "citizen_note")]
         self.order_fields([*names, "internal_note", "citizen_note"])

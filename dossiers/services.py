@@ -483,13 +483,18 @@ def request_supplement(dossier, officer, *, items, reason="", expected_version=N
 
 def _supplied(dossier, request, components):
     """What the citizen brought for `request`: every item asked, or nothing is received (the rule: the
-    citizen supplies everything asked, once). `components=None` records the items as asked, one copy each."""
+    citizen supplies everything asked, once). `components=None` records the items as asked, one copy each.
+    A paper given without its kind gets the kind the procedure's list names (else original or copy)."""
+    kinds = dict(dossier.procedure.components.values_list("name", "kind"))
+
+    def kind_of(name, kind=""):
+        return kind or kinds.get(name, ComponentKind.ORIGINAL_OR_COPY)
+
     if request is None:
-        return list(components or ())
+        return [SubmittedComponent(c.name, kind_of(c.name, c.kind), c.count) for c in components or ()]
     asked = [item.name for item in request.items.all()]
     if components is None:
-        kinds = dict(dossier.procedure.components.values_list("name", "kind"))
-        return [SubmittedComponent(name, kinds.get(name, ComponentKind.ORIGINAL_OR_COPY)) for name in asked]
+        return [SubmittedComponent(name, kind_of(name)) for name in asked]
     brought = {c.name for c in components if c.count > 0}
     missing = [name for name in asked if name not in brought]
     _require(
@@ -500,7 +505,7 @@ def _supplied(dossier, request, components):
         )
         % "; ".join(missing),
     )
-    return list(components)
+    return [SubmittedComponent(c.name, kind_of(c.name, c.kind), c.count) for c in components]
 
 
 def receive_supplement(
