@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
-from .client import ZaloClient
+from .client import ZaloClient, oa_follow_url
 from .errors import TokenInvalid, ZaloError
 from .models import ZaloAccount
 
@@ -64,6 +64,14 @@ def client() -> ZaloClient:
 
 def current_account() -> ZaloAccount | None:
     return ZaloAccount.objects.filter(is_active=True).order_by("pk").first()
+
+
+def followable_account() -> dict | None:
+    """The province's OA for citizens to follow, if it is connected and its connection works; else None."""
+    account = current_account()
+    if account is None or not account.oa_id or not account.access_token or account.refresh_error:
+        return None
+    return {"name": account.name or account.oa_id, "url": oa_follow_url(account.oa_id)}
 
 
 def _current_pk() -> int:

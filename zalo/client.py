@@ -41,6 +41,13 @@ logger = logging.getLogger("zalo.client")
 REAL_OAUTH_BASE_URL = "https://oauth.zaloapp.com"
 REAL_OPENAPI_BASE_URL = "https://openapi.zalo.me"
 REAL_BUSINESS_BASE_URL = "https://business.openapi.zalo.me"
+# An OA's public page, where a citizen follows it: a page for people, not an API, the same everywhere.
+OA_FOLLOW_PAGE = "https://zalo.me/{oa_id}"
+
+
+def oa_follow_url(oa_id: str) -> str:
+    return OA_FOLLOW_PAGE.format(oa_id=oa_id)
+
 
 # oauth host
 OAUTH_TOKEN_PATH = "/v4/oa/access_token"  # noqa: S105 -- a URL path, not a secret
