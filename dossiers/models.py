@@ -6,8 +6,10 @@ the Zalo bot and commands all call the actions there.
 
 import secrets
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from offices.models import Department, Officer
@@ -219,6 +221,11 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["current_department", "status"]),
+            # The API list's default order with a tie-breaker, for keyset pagination.
+            models.Index(F("registered_at").desc(), F("id").desc(), name="dossier_registered_desc"),
+            # Diacritic-insensitive search: search_text is folded, so `search_text__contains=fold(q)`
+            # is a LIKE '%q%' that this trigram index answers (pg_trgm, migration 0008).
+            GinIndex(OpClass(F("search_text"), name="gin_trgm_ops"), name="dossier_search_trgm"),
         ]
 
     def __str__(self):

@@ -52,6 +52,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "egov.apps.AdminConfig",  # django.contrib.admin with strict changelist lookups
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram index and lookups (the pg_trgm extension: dossiers 0008)
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
