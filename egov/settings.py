@@ -85,6 +85,13 @@ PUBLIC_SCHEMA_URLCONF = "egov.urls_public"
 ROOT_URLCONF = "egov.urls_tenant"
 PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", "localhost")
 TENANT_CACHE_SECONDS = int(env("TENANT_CACHE_SECONDS", "30"))
+# A thousand provinces (provinces/schemas.py): a new province's schema is a copy of a template built
+# by the migrations; a province schema with nothing to migrate costs one query in migrate_schemas,
+# whose multiprocessing executor runs on every core, each process taking schemas in chunks.
+PROVINCE_SCHEMA_FROM_TEMPLATE = env_bool("PROVINCE_SCHEMA_FROM_TEMPLATE", True)
+TENANT_BASE_MIGRATE_COMMAND = "provinces.schemas.MigrateCommand"
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MIGRATION_PROCESSES", str(os.cpu_count() or 2)))
+TENANT_MULTIPROCESSING_CHUNKS = 25
 # Province domains in development are <slug>.<TENANT_BASE_DOMAIN>.
 TENANT_BASE_DOMAIN = env("TENANT_BASE_DOMAIN", "localhost")
 SITE_PORT = env("SITE_PORT", "8000")

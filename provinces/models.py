@@ -40,6 +40,19 @@ class Province(TenantMixin):
     def __str__(self):
         return self.name
 
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """A copy of the migrated template schema (provinces/schemas.py) instead of every migration."""
+        from django_tenants.utils import schema_exists
+
+        from .schemas import create_schema_from_template, template_enabled
+
+        if not (sync_schema and template_enabled()):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        create_schema_from_template(self.schema_name, verbosity=max(verbosity - 1, 0))
+        return True
+
     @property
     def is_public(self):
         from django_tenants.utils import get_public_schema_name

@@ -1,0 +1,101 @@
+"""A thousand provinces: a new province's schema is a copy of the migrated template, identical to
+one the migrations build; `migrate_schemas` skips a schema with nothing to do and only such one."""
+
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.core.management.commands.migrate import Command as DjangoMigrateCommand
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from offices.roles import ROLES
+from provinces import schemas
+from provinces.services import ProvinceSpec, create_province
+
+from .schema_shape import shape
+
+pytestmark = pytest.mark.django_db
+
+SPEC = ProvinceSpec("Tỉnh Bản Sao", "bansao", "bansao.localhost", "000.00.07.H98")
+
+
+def migrated_schema(name):
+    """A schema built the slow way: every migration (and post-migrate signal) run in it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{name}"')
+    call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def test_a_copied_province_is_the_schema_the_migrations_build():
+    with mock.patch.object(
+        schemas.CloneSchema, "clone_schema", autospec=True, side_effect=schemas.CloneSchema.clone_schema
+    ) as clone:
+        create_province(SPEC)
+    assert clone.call_args.args[1:3] == (schemas.TEMPLATE_SCHEMA, "bansao")  # the fast path, not the migrations
+    migrated_schema("bymigrations")
+    with transaction.atomic():
+        copied, migrated = shape("bansao"), shape("bymigrations")
+    for part in migrated:
+        assert copied[part] == migrated[part], part
+    # What the comparison covers, so that it cannot pass on two empty descriptions:
+    assert len(migrated["triggers"]) >= 5  # the append-only tables' triggers, on functions of the schema itself
+    assert {t[4] for t in migrated["triggers"]} == {"<schema>"}
+    assert any(name == "dossier_counter_unique_day" for _t, name, *_rest in migrated["constraints"])
+    assert {seq: last for seq, *_rest, last in migrated["sequences"]}["dossiers_dossier_id_seq"] is None  # fresh
+    assert migrated["rows"]["auth_group"]  # the role groups came with the copy
+
+
+def test_a_copy_starts_its_sequences_fresh_and_keeps_the_triggers():
+    province, _ = create_province(SPEC)
+    with schema_context(province.schema_name), connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM dossiers_dossier_id_seq")
+        assert cursor.fetchone() == (1, False)
+        cursor.execute("SELECT count(*) FROM dossiers_dossierevent")
+        assert cursor.fetchone() == (0,)
+        cursor.execute(
+            "SELECT p.pronamespace::regnamespace::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgname = 'dossiers_timeline_append_only' AND t.tgrelid = 'dossiers_dossierevent'::regclass"
+        )
+        assert cursor.fetchone() == ("bansao",)
+
+
+def test_a_stale_template_is_rebuilt_by_the_migrations():
+    schemas.ensure_template()
+    with schema_context(schemas.TEMPLATE_SCHEMA), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'dossiers' AND name = '0002_timeline_append_only'")
+    assert schemas.ensure_template() is True
+    with schema_context(schemas.TEMPLATE_SCHEMA):
+        assert schemas.schema_is_current()
+    assert schemas.ensure_template() is False
+
+
+def test_migrate_skips_a_current_province_without_running_django_migrate(danang):
+    with mock.patch.object(DjangoMigrateCommand, "handle", side_effect=AssertionError("ran migrate")):
+        call_command("migrate_schemas", tenant=True, schema_name="danang", interactive=False, verbosity=0)
+
+
+def test_migrate_runs_in_a_province_whose_roles_drifted(danang):
+    role = ROLES[0]
+    with schema_context("danang"):
+        group = Group.objects.get(name=role.group_name)
+        removed = group.permissions.first()
+        group.permissions.remove(removed)
+        extra = Permission.objects.exclude(group=group).first()
+        group.permissions.add(extra)
+        assert not schemas.schema_is_current()
+    call_command("migrate_schemas", tenant=True, schema_name="danang", interactive=False, verbosity=0)
+    with schema_context("danang"):
+        assert schemas.schema_is_current()
+        assert removed in group.permissions.all() and extra not in group.permissions.all()
+
+
+def test_migrate_runs_in_a_province_missing_a_migration(danang):
+    with schema_context("danang"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'notifications'")
+        assert not schemas.schema_is_current()
+    with mock.patch.object(DjangoMigrateCommand, "handle", autospec=True, return_value=None) as migrate:
+        call_command("migrate_schemas", tenant=True, schema_name="danang", interactive=False, verbosity=0)
+    assert migrate.called
