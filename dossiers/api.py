@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.api import ApiError
+from egov.api import ApiError, KeysetPagination
 from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
@@ -352,6 +352,9 @@ class DossierViewSet(
 
     permission_classes = [IsOfficer]
     required_permission = "dossiers.view_dossier"
+    # Cursor paging, newest first, on the index (registered_at DESC, id DESC): deep pages cost what page 1 costs.
+    pagination_class = KeysetPagination
+    keyset_fields = ("registered_at", "id")
 
     def get_serializer_class(self):
         return DossierDetailSerializer if self.action == "retrieve" else DossierSerializer
@@ -372,21 +375,26 @@ class DossierViewSet(
         if self.action == "retrieve":
             events = DossierEvent.objects.select_related("to_department", "to_officer__user", "actor__user")
             qs = qs.prefetch_related(Prefetch("events", queryset=events.order_by("created_at", "id")))
-        return qs.order_by("-registered_at")
+        return qs.order_by("-registered_at", "-id")
+
+    def retrieve(self, request, *args, **kwargs):
+        dossier = self.get_object()
+        access.record(request, AccessKind.API, dossier)  # the full record: ID number, phone, address
+        return Response(self.get_serializer(dossier).data)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("status", OpenApiTypes.INT, description="National status code 1–10"),
             OpenApiParameter("worklist", OpenApiTypes.STR, enum=[*selectors.WORKLISTS]),
             OpenApiParameter("procedure", OpenApiTypes.STR, description="Procedure code"),
-            OpenApiParameter("q", OpenApiTypes.STR, description="Code, name (diacritics optional) or ID number"),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="Words of the code, the applicant's name or ID number, each contained, diacritics "
+                "and case ignored (“nguyen van” finds “Nguyễn Văn”)",
+            ),
         ]
     )
-    def retrieve(self, request, *args, **kwargs):
-        dossier = self.get_object()
-        access.record(request, AccessKind.API, dossier)  # the full record: ID number, phone, address
-        return Response(self.get_serializer(dossier).data)
-
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

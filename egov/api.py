@@ -8,22 +8,30 @@ JSON shape: ``{"error": {"code": ..., "message": ...}}``.
 """
 
 import codecs
+import datetime
 import logging
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import DateTimeField, F
+from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers, status
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
+MAX_KEYSET_OFFSET = 1000  # keyset lists: beyond this, follow the "next" links (cursors)
+COUNT_LIMIT = 10_000  # keyset lists count matching rows exactly up to this, then say "more"
 MAX_QUERY_STRING = 1000  # characters of the raw query string
 MAX_QUERY_VALUE = 100  # characters of any one query parameter (the search term ``q`` included)
 MAX_JSON_BYTES = 64 * 1024
@@ -153,6 +161,195 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
             parameter["schema"] = {**parameter["schema"], "minimum": low, "maximum": high}
             parameter["description"] = f"{parameter['description']} {low}–{high}; outside it: 400 (invalid_page)."
         return parameters
+
+
+class KeysetPagination(BasePagination):
+    """Cursor (keyset) paging on a unique order, newest first: page n costs what page 1 costs.
+
+    The view names its order in ``keyset_fields`` (e.g. ``("registered_at", "id")``: both descending,
+    never null, the last one unique, an index on them). A page is ``WHERE (a, b) < (last row's a, b) ORDER BY a
+    DESC, b DESC LIMIT n``, a range scan of that index however deep the page; DRF's CursorPagination
+    instead positions on the first field plus an offset through its ties, which a day of dossiers
+    registered in the same second (a bulk import) turns back into an offset scan.
+
+    The ``cursor`` of the ``next``/``previous`` links is the row's position signed for this province
+    and list: an edited or forged cursor, or one from another province, is a 400 (``invalid_page``),
+    never a 500 nor a page of someone else's rows. ``limit`` is 1–MAX_PAGE_SIZE as everywhere;
+    ``offset`` (without ``cursor``) still works up to MAX_KEYSET_OFFSET for old scripts. ``count`` is
+    exact up to COUNT_LIMIT; above, it is COUNT_LIMIT and ``count_exact`` is false.
+    """
+
+    limit_query_param = "limit"
+    offset_query_param = "offset"
+    cursor_query_param = "cursor"
+    default_limit = api_settings.PAGE_SIZE
+    max_limit = MAX_PAGE_SIZE
+    max_offset = MAX_KEYSET_OFFSET
+    count_limit = COUNT_LIMIT
+
+    # --- cursors ---------------------------------------------------------------------------------
+
+    def _signer(self, view):
+        return signing.Signer(salt=f"egov.api.cursor:{connection.schema_name}:{type(view).__name__}")
+
+    def _encode(self, direction, row):
+        parts = [direction]
+        for name in self.fields:
+            value = getattr(row, name)
+            if isinstance(value, datetime.datetime):
+                value = (value - EPOCH) // datetime.timedelta(microseconds=1)
+            parts.append(str(value))
+        return self._signer(self.view).sign(".".join(parts))
+
+    def _decode(self, raw):
+        try:
+            direction, *values = self._signer(self.view).unsign(raw).split(".")
+            if direction not in ("n", "p") or len(values) != len(self.fields):
+                raise ValueError(raw)
+            return direction, [self._value(name, text) for name, text in zip(self.fields, values, strict=True)]
+        except (signing.BadSignature, ValueError, OverflowError):
+            raise ApiError(
+                "invalid_page",
+                _("Tham số “cursor” không hợp lệ; hãy dùng đúng liên kết “next” hoặc “previous” mà API trả về."),
+            ) from None
+
+    def _value(self, name, text):
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise ValueError(text)
+        number = int(text)
+        if isinstance(self.model._meta.get_field(name), DateTimeField):
+            return EPOCH + datetime.timedelta(microseconds=number)
+        return number
+
+    # --- paging ----------------------------------------------------------------------------------
+
+    def get_limit(self, request):
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
+            return self.default_limit
+        return _bounded_int(raw, self.limit_query_param, 1, self.max_limit)
+
+    def get_offset(self, request):
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is None:
+            return 0
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > self.max_offset:
+            raise ApiError(
+                "invalid_page",
+                _(
+                    "Tham số “offset” chỉ nhận từ 0 đến %(high)d; để đi tiếp, hãy theo liên kết “next” "
+                    "(tham số “cursor”)."
+                )
+                % {"high": self.max_offset},
+            )
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request, self.view, self.model = request, view, queryset.model
+        self.fields = tuple(view.keyset_fields)
+        self.limit = self.get_limit(request)
+        raw_cursor = request.query_params.get(self.cursor_query_param)
+        offset = self.get_offset(request)
+        if raw_cursor is not None and request.query_params.get(self.offset_query_param) is not None:
+            raise ApiError("invalid_page", _("Không dùng “cursor” cùng với “offset”."))
+        unordered = queryset.order_by()
+        counted = unordered[: self.count_limit + 1].count()
+        self.count, self.count_exact = min(counted, self.count_limit), counted <= self.count_limit
+        newest_first = queryset.order_by(*(f"-{name}" for name in self.fields))
+        keys = [F(name) for name in self.fields]
+        if raw_cursor is None:
+            rows = list(newest_first[offset : offset + self.limit + 1])
+            has_more, self.has_before = len(rows) > self.limit, offset > 0
+            rows = rows[: self.limit]
+        else:
+            direction, values = self._decode(raw_cursor)
+            if direction == "n":
+                rows = list(newest_first.filter(TupleLessThan(keys, values))[: self.limit + 1])
+                has_more, self.has_before = len(rows) > self.limit, True
+                rows = rows[: self.limit]
+            else:  # "p": the rows just above the position, read upwards, then put back in order
+                oldest_first = queryset.order_by(*self.fields).filter(TupleGreaterThan(keys, values))
+                rows = list(oldest_first[: self.limit + 1])
+                self.has_before, has_more = len(rows) > self.limit, True
+                rows = rows[: self.limit][::-1]
+        self.next_cursor = self._encode("n", rows[-1]) if rows and has_more else None
+        self.previous_cursor = self._encode("p", rows[0]) if rows and self.has_before else None
+        return rows
+
+    def _link(self, cursor):
+        if cursor is None:
+            return None
+        url = remove_query_param(self.request.build_absolute_uri(), self.offset_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self._link(self.next_cursor),
+                "previous": self._link(self.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_exact", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 123,
+                    "description": f"Matching rows, exact up to {self.count_limit}; above, {self.count_limit}.",
+                },
+                "count_exact": {"type": "boolean", "description": f"False when more than {self.count_limit} match."},
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next page (a cursor link); null on the last page.",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The previous page (a cursor link); null on the first page.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, 1–{self.max_limit} (default {self.default_limit}); "
+                "outside it: 400 (invalid_page).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+            },
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position taken from a `next` or `previous` link; an edited cursor "
+                "or one from another province: 400 (invalid_page).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.offset_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows to skip, 0–{self.max_offset}, only without `cursor` (deeper pages: "
+                "follow `next`); outside it: 400 (invalid_page).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
+            },
+        ]
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 def _nesting_depth(text):
