@@ -3,29 +3,52 @@
 django-tenants looks the domain up in the database on every request; under a rush of QR scans
 that query is most of the work of a cached status page. Provinces and domains change rarely, so
 each web process keeps the answer for TENANT_CACHE_SECONDS (0 disables the cache).
-"""
 
-import time
+With a thousand provinces the cache stays bounded (TENANT_CACHE_MAX_ENTRIES hosts, least recently
+used dropped first; an unknown host is never stored) and correct: adding, renaming or removing a
+domain or a province evicts its hosts in this process at once and in every other web process
+through the local cache's Redis channel (provinces/signals.py). A process that lost the channel
+looks every host up in the database until it is back (egov/localcache.py).
+"""
 
 from django.conf import settings
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from .localcache import LocalCache
+
+PREFIX = "tenant-host:"
+_cache: LocalCache | None = None
+
+
+def tenant_cache() -> LocalCache:
+    global _cache
+    if _cache is None:
+        _cache = LocalCache(
+            max_entries=getattr(settings, "TENANT_CACHE_MAX_ENTRIES", 2048),
+            ttl=getattr(settings, "TENANT_CACHE_SECONDS", 0),
+        )
+    return _cache
+
+
+def forget_hosts(hosts):
+    """Drop these host names' provinces here and in every web process."""
+    keys = [PREFIX + host for host in hosts if host]
+    if keys:
+        tenant_cache().evict_everywhere(keys)
+
 
 class CachedTenantMiddleware(TenantMainMiddleware):
-    _cache: dict = {}
-
     def get_tenant(self, domain_model, hostname):
-        ttl = getattr(settings, "TENANT_CACHE_SECONDS", 0)
-        if ttl <= 0:
+        if getattr(settings, "TENANT_CACHE_SECONDS", 0) <= 0:
             return super().get_tenant(domain_model, hostname)
-        now = time.monotonic()
-        hit = self._cache.get(hostname)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        tenant = super().get_tenant(domain_model, hostname)
-        self._cache[hostname] = (tenant, now + ttl)
+        cache = tenant_cache()
+        tenant = cache.get(PREFIX + hostname)
+        if tenant is None:
+            tenant = super().get_tenant(domain_model, hostname)  # an unknown host raises: nothing stored
+            cache.set(PREFIX + hostname, tenant)
         return tenant
 
     @classmethod
     def clear(cls):
-        cls._cache.clear()
+        global _cache
+        _cache = None

@@ -85,6 +85,7 @@ PUBLIC_SCHEMA_URLCONF = "egov.urls_public"
 ROOT_URLCONF = "egov.urls_tenant"
 PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", "localhost")
 TENANT_CACHE_SECONDS = int(env("TENANT_CACHE_SECONDS", "30"))
+TENANT_CACHE_MAX_ENTRIES = int(env("TENANT_CACHE_MAX_ENTRIES", "2048"))  # hosts per web process
 # A thousand provinces (provinces/schemas.py): a new province's schema is a copy of a template built
 # by the migrations; a province schema with nothing to migrate costs one query in migrate_schemas,
 # whose multiprocessing executor runs on every core, each process taking schemas in chunks.
