@@ -187,11 +187,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
     },
     "zalo-refresh-token-ahead": {"task": "zalo.tasks.refresh_token_ahead", "schedule": 3600},
-    "notifications-reaper": {"task": "notifications.tasks.reap_notifications", "schedule": 60},
-    "broadcasts-resume": {"task": "broadcasts.tasks.resume_broadcasts", "schedule": 60},
+    # With a thousand provinces each tick queues a thousand of these: one not run before the next
+    # tick is dropped (expires) rather than piling up behind a slow worker.
+    "notifications-reaper": {
+        "task": "notifications.tasks.reap_notifications",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "broadcasts-resume": {"task": "broadcasts.tasks.resume_broadcasts", "schedule": 60, "options": {"expires": 55}},
 }
-# Broadcasts have their own queue and worker, so a storm warning overtakes routine messages.
-CELERY_TASK_ROUTES = {"broadcasts.tasks.*": {"queue": "broadcasts"}}
+# Queues by priority: a broadcast's fan-out and batches (storm, flood, epidemic warnings) go to the
+# "broadcasts" queue, consumed only by its own workers (Procfile.dev, docker-compose.yml), so one
+# province's routine messages never delay another's warning; everything else (citizens' dossier
+# messages, beat's per-province housekeeping, resume_broadcasts included) goes to "default".
+CELERY_TASK_ROUTES = {
+    "broadcasts.tasks.start_broadcast": {"queue": "broadcasts"},
+    "broadcasts.tasks.send_broadcast_batch": {"queue": "broadcasts"},
+}
 
 # --- Auth, i18n, time ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
