@@ -2,12 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
+from dossiers.text import fold
 from egov.admin_sites import national_admin_site
 from egov.permission_labels import PermissionLabelsAdmin
 from offices.forms import OfficerLoginForm
@@ -32,6 +34,7 @@ class DomainInline(admin.TabularInline):
 @admin.register(Province, site=national_admin_site)
 class ProvinceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "agency_code", "admin_code", "primary_domain", "created_at", "accounts_link")
+    # Searched on the folded column (get_search_results): "da nang" finds "Thành phố Đà Nẵng".
     search_fields = ("name", "slug", "agency_code")
     exclude = ("schema_name",)  # set from the slug when the province is created; shown read-only below
     readonly_fields = ("schema", "created_at")
@@ -41,13 +44,25 @@ class ProvinceAdmin(admin.ModelAdmin):
     def schema(self, obj):
         return obj.schema_name or "—"
 
-    @admin.display(description=_("tên miền chính"))
+    @admin.display(description=_("tên miền chính"), ordering="primary_domain_name")
     def primary_domain(self, obj):
-        domain = obj.get_primary_domain()
-        return domain.domain if domain else "—"
+        return obj.primary_domain_name or "—"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).exclude(schema_name=get_public_schema_name())
+        # The primary domain comes with the row (a subquery), not one query per province of the list.
+        primary = Domain.objects.filter(tenant=OuterRef("pk"), is_primary=True).order_by("pk").values("domain")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(schema_name=get_public_schema_name())
+            .annotate(primary_domain_name=Subquery(primary))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # Each word, folded as Province.search_text is, contained in it (diacritics and case ignored).
+        for word in fold(search_term).split():
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset, False
 
     def get_readonly_fields(self, request, obj=None):
         # The slug names the schema; it cannot change once the schema exists.

@@ -1,6 +1,9 @@
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+
+from dossiers.text import fold
 
 from .validators import validate_admin_code, validate_agency_code, validate_slug
 
@@ -28,6 +31,9 @@ class Province(TenantMixin):
         help_text=_("Mã tỉnh theo danh mục hành chính hiện hành (ví dụ Đà Nẵng 48)."),
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    # Name, slug and agency code folded (lower case, no diacritics; kept by save()): the national
+    # list's search ("da nang" finds "Thành phố Đà Nẵng") is a LIKE on the trigram index below.
+    search_text = models.TextField(editable=False, default="")
 
     auto_create_schema = True
     auto_drop_schema = False
@@ -36,9 +42,16 @@ class Province(TenantMixin):
         verbose_name = _("tỉnh, thành phố")
         verbose_name_plural = _("tỉnh, thành phố")
         ordering = ["name"]
+        indexes = [GinIndex(OpClass(models.F("search_text"), name="gin_trgm_ops"), name="province_search_trgm")]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold(f"{self.name} {self.slug} {self.agency_code}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """A copy of the migrated template schema (provinces/schemas.py) instead of every migration."""
