@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from offices.phones import normalize_phone
 from . import workflow
 from .codes import is_code
 from .events import dossier_event_committed
-from .models import Dossier, Status
+from .models import Dossier, Grade, Status
 from .text import mask_name
 
 CACHE_TIMEOUT = 3600
@@ -49,71 +50,156 @@ NOT_FOUND_MESSAGE = gettext_lazy(
 )
 
 
-def _date(value):
-    return f"{value:%d/%m/%Y}" if value else None
+_STATUS_LABELS = dict(Status.choices)  # lazy: translated when the payload is built
+_GRADE_LABELS = dict(Grade.choices)
 
 
-def _datetime(value):
-    return f"{timezone.localtime(value):%H:%M %d/%m/%Y}" if value else None
+class Found:
+    """One dossier as the citizen lookup reads it: a single SQL statement, no model instance.
+
+    Carries what the lookup needs besides the payload (id, code, token, the verifier's candidates)
+    and the row the payload is built from (`payload()`, in the active language).
+    """
+
+    __slots__ = ("applicant_id_number", "applicant_phone", "code", "id", "lookup_token", "_row")
+
+    def __init__(self, row):
+        self.id, self.code, self.lookup_token, self.applicant_phone, self.applicant_id_number = row[:5]
+        self._row = row
+
+    def payload(self) -> dict:
+        """Everything the citizen sees; no ID number, phone, address or internal note."""
+        (
+            *_ids,
+            applicant_name,
+            status,
+            fee_amount,
+            grade,
+            procedure_code,
+            procedure_name,
+            department,
+            officer,
+            title,
+            received_at,
+            appointment_date,
+            original_appointment_date,
+            result_ready_at,
+            returned_at,
+            missing,
+            timeline,
+        ) = self._row
+        return {
+            "code": self.code,
+            "procedure": {"code": procedure_code, "name": procedure_name},
+            "applicant": mask_name(applicant_name),
+            "status": {
+                "code": status,
+                "label": str(_STATUS_LABELS.get(status, status)),
+                "explanation": str(PLAIN_STATUS[status]),
+            },
+            # An officer who is not (or no longer) in the department is never shown as holding it
+            # (the statement leaves them out).
+            "holder": (
+                {"department": department, "officer": officer, "title": title}
+                if status in workflow.OPEN_STATUSES
+                else None
+            ),
+            "received_at": received_at,
+            "appointment_date": appointment_date,
+            "original_appointment_date": original_appointment_date,
+            "missing_components": missing or [],
+            "fee_amount": fee_amount if status == Status.FEES else None,
+            "grade": str(_GRADE_LABELS.get(grade, grade)) if grade else None,
+            "result_ready_at": result_ready_at,
+            "returned_at": returned_at,
+            "timeline": [
+                {
+                    "at": at,
+                    "action": workflow.label_of(action),
+                    "status": str(_STATUS_LABELS.get(to_status, to_status)),
+                    "department": to_department,
+                    "note": note,  # never internal_note
+                }
+                for at, action, to_status, to_department, note in timeline or ()
+            ],
+        }
 
 
-def _holder(dossier):
-    """Who holds an open dossier: its department and, if one is assigned, the officer (name, title) of that
-    department. An officer who is not (or no longer) in the department is never shown as holding it."""
-    officer = dossier.current_officer
-    if officer is not None and officer.department_id != dossier.current_department_id:
-        officer = None
-    return {
-        "department": str(dossier.current_department) if dossier.current_department else None,
-        "officer": officer.full_name if officer else None,
-        "title": officer.title if officer else None,
-    }
+_DATETIME = "'HH24:MI DD/MM/YYYY'"  # a moment, in the active time zone
+_DATE = "'DD/MM/YYYY'"
+
+
+def _statement(column):
+    """The one statement of a lookup: the dossier with its procedure and holder, the items of its
+    latest supplement request (only while one is pending), and the timeline the citizen sees, each
+    formatted as the payload shows it."""
+    from django.contrib.auth import get_user_model
+
+    from offices.models import Department, Officer
+
+    from .models import DossierEvent, MissingComponent, Procedure, SupplementRequest
+
+    user = get_user_model()
+    return f"""
+    SELECT d.id, d.code, d.lookup_token, d.applicant_phone, d.applicant_id_number,
+        d.applicant_name, d.status, d.fee_amount, d.grade, p.code, p.name,
+        coalesce(nullif(cd.short_name, ''), cd.name),
+        CASE WHEN o.department_id = d.current_department_id THEN
+            coalesce(nullif(concat_ws(' ', nullif(u.last_name, ''), nullif(u.first_name, '')), ''),
+                     u.{user.USERNAME_FIELD}) END,
+        CASE WHEN o.department_id = d.current_department_id THEN o.title END,
+        to_char(coalesce(d.accepted_at, d.registered_at) AT TIME ZONE %(tz)s, {_DATETIME}),
+        to_char(d.appointment_date, {_DATE}),
+        CASE WHEN d.original_appointment_date IS DISTINCT FROM d.appointment_date
+            THEN to_char(d.original_appointment_date, {_DATE}) END,
+        to_char(d.result_ready_at AT TIME ZONE %(tz)s, {_DATETIME}),
+        to_char(d.returned_at AT TIME ZONE %(tz)s, {_DATETIME}),
+        CASE WHEN d.status = {Status.SUPPLEMENT:d} THEN (
+            SELECT json_agg(json_build_object('name', m.name, 'reason', m.reason) ORDER BY m.id)
+            FROM {MissingComponent._meta.db_table} m
+            WHERE m.request_id = (
+                SELECT r.id FROM {SupplementRequest._meta.db_table} r WHERE r.dossier_id = d.id
+                ORDER BY r.requested_at DESC, r.id DESC LIMIT 1)
+        ) END,
+        (SELECT json_agg(json_build_array(
+                    to_char(e.created_at AT TIME ZONE %(tz)s, {_DATETIME}), e.action, e.to_status,
+                    coalesce(nullif(td.short_name, ''), td.name), e.citizen_note)
+                ORDER BY e.created_at, e.id)
+         FROM {DossierEvent._meta.db_table} e
+         LEFT JOIN {Department._meta.db_table} td ON td.id = e.to_department_id
+         WHERE e.dossier_id = d.id AND e.action <> ALL(%(hidden)s))
+    FROM {Dossier._meta.db_table} d
+    JOIN {Procedure._meta.db_table} p ON p.id = d.procedure_id
+    LEFT JOIN {Department._meta.db_table} cd ON cd.id = d.current_department_id
+    LEFT JOIN {Officer._meta.db_table} o ON o.id = d.current_officer_id
+    LEFT JOIN {user._meta.db_table} u ON u.id = o.user_id
+    WHERE d.{column} = %(value)s
+    """  # noqa: S608 - table and column names from the models, every value a parameter
+
+
+_STATEMENTS = {}
+_COLUMNS = {"lookup_token": "lookup_token", "code": "code", "pk": "id"}
+
+
+def _load(**filters) -> Found | None:
+    """The dossier matching one filter (lookup_token=, code= or pk=), read in one round trip."""
+    ((name, value),) = filters.items()
+    sql = _STATEMENTS.get(name)
+    if sql is None:
+        sql = _STATEMENTS[name] = _statement(_COLUMNS[name])
+    params = {"value": value, "tz": timezone.get_current_timezone_name(), "hidden": _HIDDEN}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return Found(row) if row else None
+
+
+_HIDDEN = sorted(workflow.HIDDEN_FROM_CITIZEN)
 
 
 def public_status(dossier: Dossier) -> dict:
-    """Everything the citizen sees; no ID number, phone, address or internal note."""
-    payload = {
-        "code": dossier.code,
-        "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},
-        "applicant": mask_name(dossier.applicant_name),
-        "status": {
-            "code": dossier.status,
-            "label": dossier.get_status_display(),
-            "explanation": str(PLAIN_STATUS[dossier.status]),
-        },
-        "holder": _holder(dossier) if dossier.is_open else None,
-        "received_at": _datetime(dossier.accepted_at or dossier.registered_at),
-        "appointment_date": _date(dossier.appointment_date),
-        "original_appointment_date": (
-            _date(dossier.original_appointment_date)
-            if dossier.original_appointment_date and dossier.original_appointment_date != dossier.appointment_date
-            else None
-        ),
-        "missing_components": [],
-        "fee_amount": dossier.fee_amount if dossier.status == Status.FEES else None,
-        "grade": dossier.get_grade_display() if dossier.grade else None,
-        "result_ready_at": _datetime(dossier.result_ready_at),
-        "returned_at": _datetime(dossier.returned_at),
-        "timeline": [],
-    }
-    if dossier.status == Status.SUPPLEMENT:
-        request = dossier.supplement_requests.order_by("-requested_at").prefetch_related("items").first()
-        if request:
-            payload["missing_components"] = [{"name": i.name, "reason": i.reason} for i in request.items.all()]
-    events = dossier.events.select_related("to_department", "to_officer__user").order_by("created_at", "id")
-    for event in events:
-        if event.action in workflow.HIDDEN_FROM_CITIZEN:
-            continue
-        payload["timeline"].append(
-            {
-                "at": _datetime(event.created_at),
-                "action": workflow.label_of(event.action),
-                "status": event.get_to_status_display(),
-                "department": str(event.to_department) if event.to_department else None,
-                "note": event.citizen_note,  # never internal_note
-            }
-        )
-    return payload
+    """Everything the citizen sees of `dossier` (as stored), in the active language."""
+    return _load(pk=dossier.pk).payload()
 
 
 def cache_language(language=None) -> str | None:
@@ -204,29 +290,27 @@ def cache_rendering(token, variant, content: bytes, seen_generation: str | None 
         _local.set(key, content)
 
 
-def _load(**filters):
-    return (
-        Dossier.objects.select_related("procedure", "current_department", "current_officer__user")
-        .filter(**filters)
-        .first()
-    )
-
-
 def status_with_generation(token: str) -> tuple[dict | None, str | None]:
     """The payload for a QR token in the active language (cached per language), or None for an
-    unknown, tampered or revoked token; with the generation it was read at (for `cache_rendering`)."""
+    unknown, tampered or revoked token; with the generation it was read at (for `cache_rendering`).
+
+    Cold: one Redis round trip (the generation and the cached payload together), one database
+    statement, one Redis call to keep the payload."""
     if not TOKEN_RE.match(token or ""):
         return None, None
-    seen = generation(token)
     language = cache_language()
     key = _cache_key(token, language) if language else None
-    cached = kv.client().get(key) if key else None
+    if key:
+        seen, cached = kv.client().mget(_generation_key(token), key)
+    else:
+        seen, cached = kv.client().get(_generation_key(token)), None
+    seen = seen.decode() if seen is not None else "0"
     if cached is not None:
         return json.loads(cached), seen
-    dossier = _load(lookup_token=token)
-    if dossier is None:
+    found = _load(lookup_token=token)
+    if found is None:
         return None, None
-    payload = public_status(dossier)
+    payload = found.payload()
     if key:
         _keep(token, key, json.dumps(payload, ensure_ascii=False), seen)
     return payload, seen
@@ -255,7 +339,7 @@ def normalise_verifier(value: str) -> str:
 MIN_VERIFIER_LENGTH = 9  # a CMND has 9 digits, a CCCD 12, a phone 10–11
 
 
-def verifier_matches(dossier: Dossier, verifier: str) -> bool:
+def verifier_matches(dossier: Dossier | Found, verifier: str) -> bool:
     """The applicant's full phone number or full ID-paper number, normalised, compared in constant time."""
     given = normalise_verifier(verifier)
     if len(given) < MIN_VERIFIER_LENGTH:
@@ -310,7 +394,7 @@ def _code_lockout():
     return ratelimit.Lockout(settings.LOOKUP_FAILURES_BEFORE_LOCK, tuple(settings.LOOKUP_LOCKOUT_WINDOWS))
 
 
-def dossier_by_code(code: str, verifier: str, address: str) -> Dossier | None:
+def _found_by_code(code: str, verifier: str, address: str) -> Found | None:
     """Code + verifier, for the page, the API and the Zalo chat alike; None for a wrong pair or an unknown code.
 
     Throttled per client address; per dossier code, the attempt is counted in Redis before the
@@ -327,18 +411,28 @@ def dossier_by_code(code: str, verifier: str, address: str) -> Dossier | None:
     attempt = ratelimit.attempt("lookup-code", code, policy)
     if not attempt.allowed:
         raise Locked(attempt.retry_after)
-    dossier = _load(code=code)
-    if dossier is None or not verifier_matches(dossier, verifier):
+    found = _load(code=code)
+    if found is None or not verifier_matches(found, verifier):
         ratelimit.failed(attempt, policy)
         return None
     ratelimit.succeeded(attempt)
-    return dossier
+    return found
+
+
+def dossier_by_code(code: str, verifier: str, address: str) -> Dossier | None:
+    """The dossier itself for code + verifier (the Zalo chat links the account to it); see `_found_by_code`."""
+    found = _found_by_code(code, verifier, address)
+    return Dossier.objects.get(pk=found.id) if found else None
 
 
 def status_by_code(code: str, verifier: str, address: str) -> dict | None:
-    """The citizen's payload for code + verifier; None (answered identically) for a wrong pair or unknown code."""
-    dossier = dossier_by_code(code, verifier, address)
-    return status_by_token(dossier.lookup_token) if dossier else None
+    """The citizen's payload for code + verifier; None (answered identically) for a wrong pair or unknown code.
+
+    One database statement: the payload is built from the row the verifier was checked against (not
+    kept in the cache: its generation could not be read before the row).
+    """
+    found = _found_by_code(code, verifier, address)
+    return found.payload() if found else None
 
 
 def check_token_attempts(address: str):
