@@ -45,6 +45,24 @@ def prepare_database(env=None):
     sh(sys.executable, "manage.py", "seed_demo", "--force", env=env)
 
 
+def gunicorn_command():
+    """gunicorn from the interpreter running the benchmark (the virtualenv's), whatever is on PATH."""
+    return [sys.executable, "-m", "gunicorn"]
+
+
+def ensure_wrk():
+    """wrk for the HTTP benchmarks: installed by scripts/ensure_wrk.sh when missing (or it says how)."""
+    if subprocess.run(["bash", str(ROOT / "scripts" / "ensure_wrk.sh")], cwd=ROOT).returncode:
+        raise SystemExit("wrk is needed for this benchmark")
+
+
+def free_port():
+    """A TCP port nobody listens on now (other benchmarks may run on the same machine)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def wait_for_port(port, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
