@@ -3,6 +3,11 @@
 The agency code follows QCVN 102:2016/BTTTT (``XXX.YY.ZZ.Hnn``); the sequence restarts each day per
 receiving agency and has at least four digits (``000.00.14.H20-200703-0002``). The code is printed,
 read back from chats and typed into the lookup form: all three use the patterns below.
+
+Within a day the sequence is unique and increasing, but it may skip a number: the number is taken
+in its own short transaction before the intake's (so that one agency's counter never serialises the
+intakes of a whole province), and an intake that fails after taking it leaves that number unused.
+Nothing counts on consecutive numbers: see `dossiers.services.next_dossier_code`.
 """
 
 import re
@@ -19,9 +24,17 @@ CODE_RE = re.compile(rf"^{CODE_PATTERN}$")
 CODE_IN_TEXT_RE = re.compile(rf"\b{CODE_PATTERN}\b", re.IGNORECASE)
 
 
+def code_prefix(agency_code: str, day: date) -> str:
+    """What every code of `agency_code`'s day starts with: ``<agency code>-<yyMMdd>-``."""
+    return f"{agency_code}-{day:%y%m%d}-"
+
+
 def format_code(agency_code: str, day: date, sequence: int) -> str:
-    """The code of the `sequence`-th dossier received by `agency_code` on `day`."""
-    return f"{agency_code}-{day:%y%m%d}-{sequence:0{SEQUENCE_DIGITS}d}"
+    """The code of the `sequence`-th number taken by `agency_code` on `day`.
+
+    Numbers are taken by `dossiers.services.next_dossier_code`, which also formats them in SQL
+    (``lpad`` to SEQUENCE_DIGITS, never truncated): both must give the same text."""
+    return f"{code_prefix(agency_code, day)}{sequence:0{SEQUENCE_DIGITS}d}"
 
 
 def is_code(text: str) -> bool:

@@ -20,7 +20,7 @@ from offices.phones import normalize_phone
 
 from . import deadlines, workflow
 from .calendars import current_calendar, cutoff_time
-from .codes import format_code
+from .codes import SEQUENCE_DIGITS, code_prefix, format_code
 from .events import dossier_event, dossier_event_committed
 from .models import (
     Channel,
@@ -143,23 +143,47 @@ class _Change:
 # --- codes ----------------------------------------------------------------------------------
 
 
+# The agency's next number of the day, and whether a dossier already has it, in one round trip.
+_NEXT_NUMBER_SQL = """
+    WITH taken AS (
+        INSERT INTO dossiers_dossiercounter (agency_code, day, last) VALUES (%(agency)s, %(day)s, 1)
+        ON CONFLICT (agency_code, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1
+        RETURNING last
+    )
+    SELECT last, EXISTS (
+        SELECT 1 FROM dossiers_dossier
+        WHERE code = %(prefix)s || lpad(last::text, greatest(%(digits)s, length(last::text)), '0')
+    )
+    FROM taken
+"""
+
+
 def next_dossier_code(agency_code: str, day: date) -> str:
-    """<agency code>-<yyMMdd>-<seq>: the counter row is incremented atomically (INSERT … ON CONFLICT),
-    and stays locked until the intake commits, so concurrent counters never get the same number.
-    A number already taken (records imported by hand, a restored counter) is skipped."""
+    """<agency code>-<yyMMdd>-<seq>: the next number of the agency's day (DossierCounter).
+
+    The counter is one row per agency and day, i.e. one row for every intake of a province (counter
+    and online alike), so how long its lock is held decides how many intakes run at once. Intakes
+    call this *before* opening their transaction: the increment is then one autocommitted statement,
+    the row is locked for that statement only, and a slow intake (its components, timeline and
+    outbox rows, a busy worker) never holds up the next one. Called inside a caller's transaction (a
+    command entering many records at once, a test) it takes the number in that transaction, and the
+    row stays locked until the caller commits, with no gap possible.
+
+    Gaps are allowed; duplicates never. Codes are unique and increase with the moment the number was
+    taken, and a number is never given twice, but an intake that fails after taking its number
+    (a database error, a crash: everything that can refuse an intake is checked before the number is
+    taken) leaves it unused, so the day's sequence may skip it. Nothing counts on consecutive numbers:
+    the register (Mẫu số 06, registers.py) numbers its own rows (STT) and lists the codes it finds,
+    officers and citizens use a code as a name, and daily counts are counts of dossiers, never the
+    counter. A number already taken (records imported by hand, a restored counter) is skipped."""
+    prefix = code_prefix(agency_code, day)
+    params = {"agency": agency_code, "day": day, "prefix": prefix, "digits": SEQUENCE_DIGITS}
     with connection.cursor() as cursor:
         while True:
-            cursor.execute(
-                """
-                INSERT INTO dossiers_dossiercounter (agency_code, day, last) VALUES (%s, %s, 1)
-                ON CONFLICT (agency_code, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1
-                RETURNING last
-                """,
-                [agency_code, day],
-            )
-            code = format_code(agency_code, day, cursor.fetchone()[0])
-            if not Dossier.objects.filter(code=code).exists():
-                return code
+            cursor.execute(_NEXT_NUMBER_SQL, params)
+            number, taken = cursor.fetchone()
+            if not taken:
+                return format_code(agency_code, day, number)
 
 
 def _agency_code():
@@ -201,7 +225,8 @@ def _clean_applicant(applicant: Applicant) -> Applicant:
 
 def _check_components(procedure: Procedure, components: list[SubmittedComponent]):
     submitted = {c.name for c in components if c.count > 0}
-    missing = [c.name for c in procedure.components.filter(required=True) if c.name not in submitted]
+    # .all(): the procedure's list, prefetched by the API's intake; one query otherwise.
+    missing = [c.name for c in procedure.components.all() if c.required and c.name not in submitted]
     if missing:
         raise InvalidInput(_("Hồ sơ chưa đủ thành phần bắt buộc: %s.") % "; ".join(missing))
 
@@ -309,11 +334,18 @@ def _end_step(dossier, now, change: _Change):
 # --- intake ---------------------------------------------------------------------------------
 
 
-def _create(procedure, applicant, components, channel, status, officer, now):
+def _admit(procedure, applicant, now) -> tuple[Applicant, str]:
+    """The cleaned applicant and the dossier's code. Everything that can refuse an intake is checked
+    before its number is taken, outside the intake's transaction (see `next_dossier_code`)."""
     applicant = _clean_applicant(applicant)
     _require(procedure.is_active, _("Thủ tục này đã ngừng áp dụng."))
-    dossier = Dossier(
-        code=next_dossier_code(_agency_code(), timezone.localdate(now)),
+    return applicant, next_dossier_code(_agency_code(), timezone.localdate(now))
+
+
+def _new_dossier(procedure, applicant, code, channel, status):
+    """Not saved yet: the intake sets its holder and dates first, then inserts it once."""
+    return Dossier(
+        code=code,
         procedure=procedure,
         channel=channel,
         status=status,
@@ -325,11 +357,13 @@ def _create(procedure, applicant, components, channel, status, officer, now):
         applicant_ward_code=applicant.ward_code,
         fee_amount=procedure.fee,
     )
+
+
+def _save_new(dossier, components):
     dossier.save()
     DossierComponent.objects.bulk_create(
         [DossierComponent(dossier=dossier, name=c.name, kind=c.kind, count=c.count) for c in components if c.count]
     )
-    return dossier
 
 
 def _start_clock(dossier, officer, now):
@@ -367,11 +401,12 @@ def receive_dossier(
     _check_components(procedure, components)
     notes = _notes(citizen_note, internal_note, note)
     officer = _officer(officer)
+    now = current_time()
+    applicant, code = _admit(procedure, applicant, now)
     with transaction.atomic():
-        now = current_time()
-        dossier = _create(procedure, applicant, components, channel, Status.ACCEPTED, officer, now)
+        dossier = _new_dossier(procedure, applicant, code, channel, Status.ACCEPTED)
         step_due = _start_clock(dossier, officer, now)
-        dossier.save()
+        _save_new(dossier, components)
         notes.to_department, notes.to_officer, notes.step_due = dossier.current_department, officer, step_due
         _record(dossier, "receive", None, officer, now, notes)
     return dossier
@@ -382,11 +417,12 @@ def register_online(*, procedure: Procedure, applicant: Applicant, components, c
 
     Citizen-initiated: recorded with no actor (the SYSTEM actor), checked by the counter on `accept`."""
     components = list(components)
+    now = current_time()
+    applicant, code = _admit(procedure, applicant, now)
     with transaction.atomic():
-        now = current_time()
-        dossier = _create(procedure, applicant, components, channel, Status.REGISTERED, None, now)
+        dossier = _new_dossier(procedure, applicant, code, channel, Status.REGISTERED)
         dossier.current_department = procedure.department
-        dossier.save()
+        _save_new(dossier, components)
         _record(dossier, "register", None, None, now, _Change(to_department=dossier.current_department))
     return dossier
 
