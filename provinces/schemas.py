@@ -6,11 +6,14 @@ migration by migration), and `migrate_schemas` with nothing to apply still loads
 system checks and the post-migrate signals in every schema. With a thousand provinces both matter:
 
 - `TEMPLATE_SCHEMA` is a schema built by the real migrations (never a province: no row, no domain,
-  no requests). A new province's schema is a copy of it (django-tenants' `clone_schema`: tables,
-  indexes, constraints, sequences, triggers and their functions, and the rows the migrations and
-  the post-migrate signals wrote). The template is rebuilt by the migrations whenever the code has
-  a migration it lacks or the role groups differ from `offices.roles.ROLES`, so a copy is always
-  what the migrations would make today (`provinces/tests/test_many_tenants.py` compares the two).
+  no requests). A new province's schema is a copy of it, made by one SQL script read from the
+  catalogue once per process (tables, their rows, constraints and indexes under their own names,
+  triggers and their functions, sequences where the template's stand). django-tenants'
+  `clone_schema` was tried first: 2-4 s a copy here, and it renames unique constraints and turns
+  integer sequences into bigint ones, which the comparison test caught. The template is rebuilt by
+  the migrations whenever the code has a migration it lacks or the role groups differ from
+  `offices.roles.ROLES`, so a copy is always what the migrations would make today
+  (`provinces/tests/test_many_tenants.py` compares a copy with a migrated schema).
 - `MigrateCommand` is the migrate command django-tenants runs in each schema
   (`TENANT_BASE_MIGRATE_COMMAND`): in a province schema where every migration on disk is recorded
   and the role groups match, it returns after one query for the applied migrations and one for the
@@ -23,7 +26,6 @@ from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 # Province slugs are [a-z][a-z0-9]+: a name with underscores can never be a province's.
@@ -107,45 +109,99 @@ def create_schema_from_template(schema_name, verbosity=0):
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        ensure_template(verbosity=verbosity)
-        CloneSchema().clone_schema(TEMPLATE_SCHEMA, schema_name, "DATA")
-        _align_with_template(schema_name)
+        if ensure_template(verbosity=verbosity):
+            _copy_script.cache_clear()
+        copy_template(schema_name)
     connection.set_schema_to_public()
 
 
-def _align_with_template(schema_name):
-    """Give the copy what clone_schema does not keep: constraint names and sequence types.
+NEW = "__new_province_schema__"  # stands for the new schema's name in the copy script
 
-    clone_schema re-creates unique constraints under PostgreSQL's default names (a later migration
-    removing `dossier_counter_unique_day` would not find it) and makes every sequence bigint.
-    """
+
+def copy_template(schema_name):
+    """Run the copy script for `schema_name` (one round trip)."""
+    script = _copy_script(frozenset(disk_migrations()))
     with connection.cursor() as cursor:
-        constraints = (
-            "SELECT c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid), c.conname "
-            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = %s"
+        cursor.execute(script.replace(NEW, schema_name))
+
+
+@functools.cache
+def _copy_script(_version) -> str:
+    """The SQL that makes a copy of the template, read from the catalogue once per process.
+
+    In order: the schema; each table's columns, defaults and identities (LIKE); the template's rows
+    (what the migrations and post-migrate signals wrote); the constraints under their own names
+    (keys, uniques, checks, then foreign keys, all within the new schema); the other indexes; the
+    functions and the triggers on them; the sequences where the template's stand.
+    """
+    tpl = f'"{TEMPLATE_SCHEMA}"'
+    new = f'"{NEW}"'
+    parts = [f"CREATE SCHEMA {new}", f"SET LOCAL search_path = {new}"]
+    with connection.cursor() as cursor:
+        # Definitions printed with the template on the search path name its objects unqualified.
+        cursor.execute(f"SET LOCAL search_path = {tpl}")
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.oid",
+            [TEMPLATE_SCHEMA],
         )
-        cursor.execute("SET LOCAL search_path = pg_catalog")
-
-        def by_definition(schema):
-            cursor.execute(constraints, [schema])
-            return {
-                (table.split(".", 1)[-1].strip('"'), kind, definition.replace(f"{schema}.", "")): name
-                for table, kind, definition, name in cursor.fetchall()
-            }
-
-        wanted = by_definition(TEMPLATE_SCHEMA)
-        for (table, kind, definition), name in by_definition(schema_name).items():
-            target = wanted.get((table, kind, definition))
-            if target and target != name:
-                cursor.execute(f'ALTER TABLE "{schema_name}"."{table}" RENAME CONSTRAINT "{name}" TO "{target}"')
-        sequences = "SELECT sequencename, data_type::text FROM pg_sequences WHERE schemaname = %s"
-        cursor.execute(sequences, [TEMPLATE_SCHEMA])
-        types = dict(cursor.fetchall())
-        cursor.execute(sequences, [schema_name])
-        for name, data_type in cursor.fetchall():
-            if types.get(name) and types[name] != data_type:
-                cursor.execute(f'ALTER SEQUENCE "{schema_name}"."{name}" AS {types[name]}')
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            parts.append(
+                f'CREATE TABLE {new}."{table}" (LIKE {tpl}."{table}" INCLUDING DEFAULTS INCLUDING IDENTITY '
+                "INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)"
+            )
+        for table in tables:
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM {tpl}."{table}")')  # noqa: S608 -- catalogue names
+            if cursor.fetchone()[0]:
+                parts.append(f'INSERT INTO {new}."{table}" OVERRIDING SYSTEM VALUE SELECT * FROM {tpl}."{table}"')  # noqa: S608
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype = 'f' "
+            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = %s AND c.contype IN ('p', 'u', 'c', 'x', 'f') AND c.conrelid <> 0 "
+            "ORDER BY c.contype = 'f', c.oid",
+            [TEMPLATE_SCHEMA],
+        )
+        for table, name, definition, _is_fk in cursor.fetchall():
+            parts.append(f'ALTER TABLE {new}.{table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute(
+            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+            "ORDER BY c.oid",
+            [TEMPLATE_SCHEMA],
+        )
+        for (definition,) in cursor.fetchall():
+            parts.append(definition.replace(f" ON {TEMPLATE_SCHEMA}.", f" ON {new}."))
+        cursor.execute(
+            "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = %s AND p.prokind = 'f' ORDER BY p.oid",
+            [TEMPLATE_SCHEMA],
+        )
+        for (definition,) in cursor.fetchall():
+            parts.append(definition.replace(f"FUNCTION {TEMPLATE_SCHEMA}.", f"FUNCTION {new}.", 1))
+        cursor.execute(
+            "SELECT pg_get_triggerdef(t.oid), t.tgenabled, c.relname, t.tgname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY t.oid",
+            [TEMPLATE_SCHEMA],
+        )
+        for definition, enabled, table, name in cursor.fetchall():
+            parts.append(definition.replace(f" ON {TEMPLATE_SCHEMA}.", f" ON {new}.", 1))
+            if enabled == "D":
+                parts.append(f'ALTER TABLE {new}."{table}" DISABLE TRIGGER "{name}"')
+        cursor.execute(
+            "SELECT sequencename, data_type::text, last_value FROM pg_sequences WHERE schemaname = %s",
+            [TEMPLATE_SCHEMA],
+        )
+        for sequence, data_type, value in cursor.fetchall():
+            if data_type != "bigint":  # an identity made by LIKE is bigint whatever the column
+                parts.append(f'ALTER SEQUENCE {new}."{sequence}" AS {data_type}')
+            if value is not None:
+                parts.append(f"SELECT setval('{new}.\"{sequence}\"', {int(value)}, true)")
         cursor.execute("SET LOCAL search_path = public")
+    parts.append("SET LOCAL search_path = public")
+    return ";\n".join(parts) + ";"
 
 
 def template_enabled() -> bool:
