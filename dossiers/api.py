@@ -19,7 +19,7 @@ from egov.ratelimit import client_address
 from offices.models import Department, Officer
 
 from . import access, lookup, selectors, services, workflow
-from .models import AccessKind, Channel, Dossier, DossierEvent, Procedure, ProcedureComponent
+from .models import AccessKind, Channel, Dossier, DossierEvent, Procedure, ProcedureComponent, Status
 from .text import fold
 from .views_public import NOT_FOUND
 
@@ -216,7 +216,7 @@ class DossierSerializer(serializers.ModelSerializer):
     procedure = serializers.CharField(source="procedure.code")
     current_department = serializers.CharField(source="current_department.code", allow_null=True, default=None)
     current_officer = serializers.CharField(source="current_officer.user.username", allow_null=True, default=None)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -248,9 +248,25 @@ class DossierSerializer(serializers.ModelSerializer):
             "available_actions",
         ]
 
+    def get_status_label(self, obj) -> str:
+        # Not get_status_display: Django rebuilds (and hashes every lazy label of) the choices per call.
+        try:
+            return str(Status(obj.status).label)
+        except ValueError:  # not a national status: shown as stored, as get_status_display would
+            return str(obj.status)
+
     def get_available_actions(self, obj) -> list[str]:
-        # What this officer may actually do (the table's performers, not only permissions).
-        return [a.key for a in workflow.actions_for(selectors.officer_of(self.context["request"].user), obj)]
+        # What this officer may actually do (the table's performers, not only permissions). The answer
+        # depends on the status and where the officer stands (workflow.places_of): worked out once per
+        # pair for a page of dossiers, not once per row.
+        officer = selectors.officer_of(self.context["request"].user)
+        if officer is None:
+            return []
+        known = self.context.setdefault("_available_actions", {})
+        key = (obj.status, workflow.places_of(officer, obj))
+        if key not in known:
+            known[key] = [a.key for a in workflow.actions_for(officer, obj)]
+        return known[key]
 
 
 class DossierDetailSerializer(DossierSerializer):
