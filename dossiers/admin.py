@@ -5,12 +5,15 @@ Nothing here writes a dossier directly: the intake and every action call `dossie
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import DateField, Value
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -110,6 +113,46 @@ class TimelineInline(ReadOnlyInline):
         return f"{start} → {end}" if (start or end) else ""
 
 
+# Above this many rows (as the planner estimates them) the dossier list shows "khoảng N hồ sơ" from the
+# estimate instead of counting: an exact count reads every row, a million in a large province. Below
+# it (every worklist, a search, a filter to a few thousand) the count is exact.
+ESTIMATE_ABOVE = 10_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """The admin's paginator, counting exactly up to ESTIMATE_ABOVE rows and estimating above."""
+
+    estimated = False
+
+    @cached_property
+    def count(self):
+        estimate = selectors.estimated_count(self.object_list)
+        if estimate > ESTIMATE_ABOVE:
+            self.estimated = True
+            return estimate
+        return self.object_list.count()
+
+    @property
+    def about(self):
+        """The estimate as shown: three significant digits ("khoảng 1.000.000", not "998.734")."""
+        digits = max(len(str(self.count)) - 3, 0)
+        return f"{round(self.count, -digits):,}".replace(",", get_format("THOUSAND_SEPARATOR"))
+
+    def validate_number(self, number):
+        """A page past an estimated count is valid (the estimate may fall short of the real count;
+        a page past the real end is empty)."""
+        if self.count and self.estimated and str(number).isdigit() and int(number) > self.num_pages:
+            return int(number)
+        return super().validate_number(number)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number <= self.num_pages:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+
 class WorklistFilter(admin.SimpleListFilter):
     """The officer's role's worklists, each with its count; "all" is an explicit choice (``?worklist=all``),
     because a bare dossier list lands on the role's main worklist."""
@@ -148,6 +191,10 @@ class DossierAdmin(admin.ModelAdmin):
     list_filter = (WorklistFilter, "status", "channel", "procedure__field")
     # The worklists carry their own counts (one query); per-choice facet counts would repeat them.
     show_facets = admin.ShowFacets.NEVER
+    # Counts on a province's whole table are estimated above a threshold (the paginator), and the
+    # "N total" next to a search (a second count of every dossier) is not shown.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     list_select_related = ("procedure", "current_department", "current_officer__user")
     search_fields = ("code",)  # replaced by a diacritic-insensitive search in get_search_results
     search_help_text = _("Tìm theo mã hồ sơ, họ tên (gõ có dấu hoặc không dấu) hoặc số giấy tờ tùy thân.")

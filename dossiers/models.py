@@ -112,6 +112,18 @@ class Status(models.IntegerChoices):
     RETURNED = 10, _("Đã trả kết quả")
 
 
+# The statuses of a dossier still being worked on (workflow.OPEN_STATUSES, which the tests check
+# against this): the condition of the worklists' partial indexes.
+OPEN_STATUSES = (
+    Status.REGISTERED,
+    Status.ACCEPTED,
+    Status.IN_PROGRESS,
+    Status.SUPPLEMENT,
+    Status.FEES,
+    Status.RESULT_READY,
+)
+
+
 class Channel(models.IntegerChoices):
     COUNTER = 1, _("Trực tiếp")
     ONLINE = 2, _("Trực tuyến")
@@ -223,6 +235,26 @@ class Dossier(models.Model):
             models.Index(fields=["current_department", "status"]),
             # The API list's default order with a tie-breaker, for keyset pagination.
             models.Index(F("registered_at").desc(), F("id").desc(), name="dossier_registered_desc"),
+            # The worklists (dossiers.selectors.worklist_filter), each in the list's order
+            # (-registered_at, -id): a status's dossiers (waiting for the counter, results to hand
+            # over, awaiting papers, the changelist filtered by a status), and the open dossiers
+            # (workflow.OPEN_STATUSES, a small slice of a province's history) of an officer and of
+            # a department. Overdue and due soon use (status, due_date) above.
+            models.Index(F("status"), F("registered_at").desc(), F("id").desc(), name="dossier_status_registered"),
+            models.Index(
+                F("current_officer"),
+                F("registered_at").desc(),
+                F("id").desc(),
+                name="dossier_officer_open",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                F("current_department"),
+                F("registered_at").desc(),
+                F("id").desc(),
+                name="dossier_department_open",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             # Diacritic-insensitive search: search_text is folded, so `search_text__contains=fold(q)`
             # is a LIKE '%q%' that this trigram index answers (pg_trgm, migration 0008).
             GinIndex(OpClass(F("search_text"), name="gin_trgm_ops"), name="dossier_search_trgm"),
