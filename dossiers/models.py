@@ -123,6 +123,9 @@ OPEN_STATUSES = (
     Status.RESULT_READY,
 )
 
+# Whose clock is running (selectors.RUNNING): the overdue and due-soon worklists' partial index.
+RUNNING_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.FEES)
+
 
 class Channel(models.IntegerChoices):
     COUNTER = 1, _("Trực tiếp")
@@ -254,6 +257,14 @@ class Dossier(models.Model):
                 F("id").desc(),
                 name="dossier_department_open",
                 condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            # The running dossiers (clock running: RUNNING_STATUSES) in the list's order: "Quá hạn" and
+            # "Đến hạn" are a date condition on them, dense enough to read in order and stop at the page.
+            models.Index(
+                F("registered_at").desc(),
+                F("id").desc(),
+                name="dossier_running",
+                condition=models.Q(status__in=RUNNING_STATUSES),
             ),
             # Diacritic-insensitive search: search_text is folded, so `search_text__contains=fold(q)`
             # is a LIKE '%q%' that this trigram index answers (pg_trgm, migration 0008).
