@@ -31,7 +31,7 @@ API_PREFIX = "/api/"
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
 MAX_KEYSET_OFFSET = 1000  # keyset lists: beyond this, follow the "next" links (cursors)
-COUNT_LIMIT = 10_000  # keyset lists count matching rows exactly up to this, then say "more"
+COUNT_LIMIT = 1000  # keyset lists count matching rows exactly up to this, then say "more" (cost ∝ it)
 MAX_QUERY_STRING = 1000  # characters of the raw query string
 MAX_QUERY_VALUE = 100  # characters of any one query parameter (the search term ``q`` included)
 MAX_JSON_BYTES = 64 * 1024
@@ -252,9 +252,6 @@ class KeysetPagination(BasePagination):
         offset = self.get_offset(request)
         if raw_cursor is not None and request.query_params.get(self.offset_query_param) is not None:
             raise ApiError("invalid_page", _("Không dùng “cursor” cùng với “offset”."))
-        unordered = queryset.order_by()
-        counted = unordered[: self.count_limit + 1].count()
-        self.count, self.count_exact = min(counted, self.count_limit), counted <= self.count_limit
         newest_first = queryset.order_by(*(f"-{name}" for name in self.fields))
         keys = [F(name) for name in self.fields]
         if raw_cursor is None:
@@ -272,6 +269,11 @@ class KeysetPagination(BasePagination):
                 rows = list(oldest_first[: self.limit + 1])
                 self.has_before, has_more = len(rows) > self.limit, True
                 rows = rows[: self.limit][::-1]
+        if raw_cursor is None and offset == 0 and not has_more:
+            counted = len(rows)  # the whole list is on this page (a search for one code): no count query
+        else:
+            counted = queryset.order_by()[: self.count_limit + 1].count()
+        self.count, self.count_exact = min(counted, self.count_limit), counted <= self.count_limit
         self.next_cursor = self._encode("n", rows[-1]) if rows and has_more else None
         self.previous_cursor = self._encode("p", rows[0]) if rows and self.has_before else None
         return rows

@@ -222,6 +222,13 @@ def test_count_is_exact_up_to_the_limit_then_says_more(reception, monkeypatch):
     monkeypatch.setattr(KeysetPagination, "count_limit", 7)
     body = client.get(URL, **HOST).json()
     assert (body["count"], body["count_exact"], len(body["results"])) == (7, False, 12)
+    # A list that fits on its first page is counted from the page itself, without a COUNT query.
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(URL, {"q": Dossier.objects.exclude(pk=first.pk).first().code}, **HOST).json()
+    assert (body["count"], body["count_exact"]) == (1, True)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    body = client.get(URL, {"limit": 5, "offset": 10}, **HOST).json()
+    assert (body["count"], body["count_exact"], len(body["results"])) == (7, False, 2)
 
 
 def _queries(client, params):
