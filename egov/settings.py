@@ -91,6 +91,7 @@ TENANT_CACHE_MAX_ENTRIES = int(env("TENANT_CACHE_MAX_ENTRIES", "2048"))  # hosts
 # whose multiprocessing executor runs on every core, each process taking schemas in chunks.
 PROVINCE_SCHEMA_FROM_TEMPLATE = env_bool("PROVINCE_SCHEMA_FROM_TEMPLATE", True)
 TENANT_BASE_MIGRATE_COMMAND = "provinces.schemas.MigrateCommand"
+GET_EXECUTOR_FUNCTION = "provinces.schemas.get_executor"  # the schemas with nothing to do are skipped first
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MIGRATION_PROCESSES", str(os.cpu_count() or 2)))
 TENANT_MULTIPROCESSING_CHUNKS = 25
 # Province domains in development are <slug>.<TENANT_BASE_DOMAIN>.

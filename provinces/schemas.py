@@ -229,3 +229,41 @@ class MigrateCommand(DjangoMigrateCommand):
                 self.stdout.write("  Nothing to migrate: every migration applied, role groups current.")
             return
         return super().handle(*args, **options)
+
+
+_NOT_PLAIN = ("app_label", "migration_name", "plan", "prune", "check_unapplied", "run_syncdb", "fake_initial")
+
+
+def get_executor(codename=None):
+    """django-tenants' executor (GET_EXECUTOR_FUNCTION) that first drops the current schemas.
+
+    One connection in the parent asks each province schema for its applied migrations and roles
+    (three small queries); only the schemas with something to do go to the executor, which would
+    otherwise open a connection and start a migrate command in every schema.
+    """
+    from django_tenants.migration_executors import get_executor as tenants_executor
+
+    base = tenants_executor(codename)
+
+    class SkipCurrentSchemas(base):
+        def run_migrations(self, tenants=None):
+            tenants = list(tenants or [])
+            public = get_public_schema_name()
+            if any(self.options.get(flag) for flag in _NOT_PLAIN) or tenants == [public]:
+                return super().run_migrations(tenants=tenants)
+            todo = []
+            for schema_name in tenants:
+                if schema_name == public:
+                    todo.append(schema_name)
+                    continue
+                connection.set_schema(schema_name, include_public=False)
+                if not schema_is_current():
+                    todo.append(schema_name)
+            connection.set_schema_to_public()
+            if int(self.options.get("verbosity", 1)) >= 1:
+                skipped = len(tenants) - len(todo)
+                print(f"{skipped} of {len(tenants)} schemas up to date (migrations and role groups): skipped")
+            if todo:
+                super().run_migrations(tenants=todo)
+
+    return SkipCurrentSchemas

@@ -97,3 +97,13 @@ def test_migrate_runs_in_a_province_missing_a_migration(danang):
     with mock.patch.object(DjangoMigrateCommand, "handle", autospec=True, return_value=None) as migrate:
         call_command("migrate_schemas", tenant=True, schema_name="danang", interactive=False, verbosity=0)
     assert migrate.called
+
+
+def test_migrate_schemas_hands_only_the_schemas_with_work_to_the_executor(danang, camau):
+    from django_tenants.migration_executors.standard import StandardExecutor
+
+    with schema_context("camau"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'broadcasts'")
+    with mock.patch.object(StandardExecutor, "run_migrations", autospec=True) as run:
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    assert [call.kwargs["tenants"] for call in run.call_args_list] == [["camau"]]
