@@ -330,7 +330,10 @@ class ApplicantSerializer(serializers.Serializer):
 class IntakeRequestSerializer(serializers.Serializer):
     """Counter intake (the registry's `receive`): the same checks as the admin's "Tiếp nhận hồ sơ" page."""
 
-    procedure = serializers.SlugRelatedField(slug_field="code", queryset=Procedure.objects.filter(is_active=True))
+    # With its components: `validate` and the service's check of the required papers read the same list.
+    procedure = serializers.SlugRelatedField(
+        slug_field="code", queryset=Procedure.objects.filter(is_active=True).prefetch_related("components")
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
     applicant = ApplicantSerializer()
     components = IntakeComponentSerializer(many=True)
@@ -388,7 +391,7 @@ class DossierViewSet(
         if params.get("q"):
             for word in fold(params["q"]).split():
                 qs = qs.filter(search_text__contains=word)
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "create"):  # the answers that show the timeline
             events = DossierEvent.objects.select_related("to_department", "to_officer__user", "actor__user")
             qs = qs.prefetch_related(Prefetch("events", queryset=events.order_by("created_at", "id")))
         return qs.order_by("-registered_at", "-id")
