@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from redis.commands.core import Script
 
 from egov import kv, ratelimit
 from egov.localcache import LocalCache
@@ -243,11 +244,14 @@ RENDERED_VARIANTS = ("html", "json")
 # serve the old state for the whole CACHE_TIMEOUT.
 _SET_IF_GENERATION = """
 if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
-    redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+    for i = 2, #KEYS do
+        redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ARGV[2])
+    end
     return 1
 end
 return 0
 """
+_set_if_generation = Script(None, _SET_IF_GENERATION.encode())  # sent by its SHA once loaded
 
 
 def generation(token) -> str:
@@ -256,10 +260,14 @@ def generation(token) -> str:
     return value.decode() if value is not None else "0"
 
 
-def _keep(token, key, content, seen_generation) -> bool:
-    return bool(
-        kv.client().eval(_SET_IF_GENERATION, 2, _generation_key(token), key, seen_generation, content, CACHE_TIMEOUT)
-    )
+_set_if_generation = Script(None, _SET_IF_GENERATION.encode())  # sent by its SHA once loaded
+
+
+def _keep(token, copies: dict, seen_generation) -> bool:
+    """Keep every copy (key → content) at once, unless the dossier's generation moved past `seen_generation`."""
+    keys = [_generation_key(token), *copies]
+    args = [seen_generation, CACHE_TIMEOUT, *copies.values()]
+    return bool(_set_if_generation(keys=keys, args=args, client=kv.client()))
 
 
 _local = LocalCache()
@@ -286,7 +294,7 @@ def cache_rendering(token, variant, content: bytes, seen_generation: str | None 
     if language is None or seen_generation is None:
         return
     key = rendered_key(token, variant, language)
-    if _keep(token, key, content, seen_generation):
+    if _keep(token, {key: content}, seen_generation):
         _local.set(key, content)
 
 
@@ -312,12 +320,66 @@ def status_with_generation(token: str) -> tuple[dict | None, str | None]:
         return None, None
     payload = found.payload()
     if key:
-        _keep(token, key, json.dumps(payload, ensure_ascii=False), seen)
+        _keep(token, {key: json.dumps(payload, ensure_ascii=False)}, seen)
     return payload, seen
 
 
 def status_by_token(token: str) -> dict | None:
     return status_with_generation(token)[0]
+
+
+def serve(token: str, variant: str, address: str, render) -> bytes | None:
+    """The status behind a QR token rendered as `variant` ("html", "json") in the active language, by
+    `render(payload) -> bytes`; None for an unknown, tampered or revoked token (counted against
+    `address`); `Throttled` for an address that tried too many unknown tokens.
+
+    Hot: from this process's memory, else one Redis round trip. Cold: that same round trip reads
+    the rendering, the address's count, the dossier's generation and the cached payload at once;
+    then one database statement, and one Redis call keeping the payload and the rendering (only if
+    no event came since the generation was read).
+    """
+    language = cache_language()
+    valid = bool(TOKEN_RE.match(token or ""))
+    cacheable = valid and language is not None
+    if cacheable:
+        key = rendered_key(token, variant, language)
+        content = _local.get(key)
+        if content is not None:
+            return content
+    rates = _rates()
+    count_key, remaining = ratelimit.window_key("lookup-token", address, rates)
+    keys = [count_key]
+    if valid:
+        keys.append(_generation_key(token))
+    if cacheable:
+        keys += [key, _cache_key(token, language)]
+    count, seen, content, cached = [*kv.client().mget(keys), None, None, None][:4]
+    if content is not None:
+        _local.set(key, content)
+        return content
+    if int(count or 0) >= rates.limit:
+        raise Throttled(max(remaining, 1))
+    if not valid:
+        record_bad_token(address)
+        return None
+    seen = seen.decode() if seen is not None else "0"
+    copies = {}
+    if cached is not None:
+        payload = json.loads(cached)
+    else:
+        found = _load(lookup_token=token)
+        if found is None:
+            record_bad_token(address)
+            return None
+        payload = found.payload()
+        if cacheable:
+            copies[_cache_key(token, language)] = json.dumps(payload, ensure_ascii=False)
+    content = render(payload)
+    if cacheable:
+        copies[key] = content
+        if _keep(token, copies, seen):
+            _local.set(key, content)
+    return content
 
 
 def normalise_code(code: str) -> str:

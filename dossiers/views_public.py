@@ -72,19 +72,16 @@ def lookup_form(request):
 
 @require_http_methods(["GET", "HEAD"])
 def status_page(request, token):
-    """The page behind the receipt's QR code. A rush of scans is served from the cached page."""
-    cached = lookup.cached_rendering(token, "html")  # the page in the request's language
-    if cached is not None:
-        return _private(HttpResponse(cached, content_type="text/html; charset=utf-8"))
-    address = client_address(request)
+    """The page behind the receipt's QR code. A rush of scans is served from the cached page; on results
+    day (every scan a different dossier) each page is one database statement (`lookup.serve`)."""
+
+    def page(status):
+        return render(request, "lookup/status.html", {"s": status}).content
+
     try:
-        lookup.check_token_attempts(address)
+        content = lookup.serve(token, "html", client_address(request), page)  # in the request's language
     except lookup.Throttled as exc:
         return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
-    status, seen_generation = lookup.status_with_generation(token)
-    if status is None:
-        lookup.record_bad_token(address)
+    if content is None:
         return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
-    response = render(request, "lookup/status.html", {"s": status})
-    lookup.cache_rendering(token, "html", response.content, seen_generation)
-    return _private(response)
+    return _private(HttpResponse(content, content_type="text/html; charset=utf-8"))

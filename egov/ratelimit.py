@@ -36,6 +36,12 @@ def _key(scope, identity, rate):
     return tenant_key("rl", scope, identity, now // rate.window), rate.window - now % rate.window
 
 
+def window_key(scope: str, identity: str, rate: Rate) -> tuple[str, int]:
+    """The counter's key in the current window and the seconds left in it: for a caller that reads the
+    count together with other keys (one round trip); `peek` is the same check on its own."""
+    return _key(scope, identity, rate)
+
+
 def peek(scope: str, identity: str, rate: Rate) -> Verdict:
     """Whether `identity` is still under the limit, without counting a hit."""
     key, remaining = _key(scope, identity, rate)
