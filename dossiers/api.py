@@ -130,17 +130,12 @@ class PublicTokenLookupView(APIView):
         tags=["public"],
     )
     def get(self, request, token):
-        address = client_address(request)
         try:
-            lookup.check_token_attempts(address)
+            content = lookup.serve(token, "json", client_address(request), JSONRenderer().render)
         except lookup.Throttled as exc:
             raise _throttled(exc) from None
-        result, seen_generation = lookup.status_with_generation(token)
-        if result is None:
-            lookup.record_bad_token(address)
+        if content is None:
             raise _not_found()
-        content = JSONRenderer().render(result)
-        lookup.cache_rendering(token, "json", content, seen_generation)
         return HttpResponse(content, content_type="application/json")
 
 
