@@ -10,21 +10,23 @@ by scripts/ensure_wrk.sh) for a fixed time per case:
   (d) cold QR status page: every request a different dossier of all the seeded ones, nothing cached
       (results day: each citizen scans their own receipt),
   (e) cold API lookup: the same.
-In the cold cases each wrk thread walks its own share of a shuffled list of every token, so no
-token is asked twice within a run (the output says if a run asked more requests than there are
-dossiers); the benchmark's Redis database is emptied before each cold run.
+In the cold cases each wrk thread walks its own share of a shuffled list of the tokens no run has
+asked yet (the hot ones left out), so no dossier is asked twice in the whole benchmark (the output
+says if the list ran out). The cases run in interleaved rounds (a b c d e, a b c d e, …) and the
+medians are shown, so that a load from elsewhere on the machine touches every case alike.
 
 wrk keeps every connection busy, so at full rate latency is mostly queueing (connections ÷ rate).
 A second, paced run of each lookup case (each connection waits between requests, for a total of
 --paced-fraction of the cold full rate) gives the latency at a rate the server keeps up with.
 
-    .venv/bin/python bench/lookup/run.py [--seconds 20] [--connections 32] [--dossiers 100000]
+    .venv/bin/python bench/lookup/run.py [--seconds 10] [--rounds 3] [--connections 32] [--dossiers 100000]
 """
 
 import argparse
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -173,9 +175,34 @@ def parse(out):
     }
 
 
+class ColdTokens:
+    """The tokens no run has asked yet: each cold run takes the rest of the list, then marks what it used."""
+
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.used = 0
+        self.repeated = False
+
+    def take(self):
+        return self.tokens[self.used :] or self.tokens
+
+    def spent(self, result):
+        self.repeated |= result["requests"] > len(self.tokens) - self.used
+        self.used = min(len(self.tokens), self.used + result["requests"] + 2 * THREADS)
+
+
+def median_of(runs):
+    keys = ("rps", "p50", "p99")
+    merged = {k: statistics.median(r[k] for r in runs) for k in keys}
+    merged["errors"] = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
+    merged["requests"] = sum(r["requests"] for r in runs)
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10, help="per run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every case, interleaved; medians shown")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--dossiers", type=int, default=int(os.environ.get("BENCH_DOSSIERS", 100_000)))
     parser.add_argument("--workers", type=int, default=4)
@@ -185,12 +212,13 @@ def main():
     ensure_wrk()
     total, tokens = prepare_database(args.dossiers)
     hot = random.Random(12).sample(tokens, min(HOT_TOKENS, len(tokens)))
-    cold = list(tokens)
+    chosen = set(hot)
+    cold = [t for t in tokens if t not in chosen]
     random.Random(7).shuffle(cold)
+    cold = ColdTokens(cold)  # never cached: no run asks a token twice (while the list lasts)
     env = lookup_env()
     sh(sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
-    store = redis.Redis.from_url(REDIS)  # the benchmark's own database (BENCH_REDIS_URL)
-    store.flushdb()
+    redis.Redis.from_url(REDIS).flushdb()  # the benchmark's own database (BENCH_REDIS_URL)
     server = subprocess.Popen(
         [
             *gunicorn_command(),
@@ -210,56 +238,58 @@ def main():
         cwd=ROOT,
         env=env,
     )
-    results = {}
+
+    def cold_run(prefix, rate=None):
+        result = wrk(prefix, args.seconds, args.connections, cold.take(), rate=rate)
+        cold.spent(result)
+        return result
+
+    cases = {
+        "a constant view": lambda rate=None: wrk("/bench/constant/", args.seconds, args.connections),
+        "b hot QR page": lambda rate=None: wrk("/tra-cuu/", args.seconds, args.connections, hot, rate=rate),
+        "c hot API lookup": lambda rate=None: wrk("/api/v1/lookup/", args.seconds, args.connections, hot, rate=rate),
+        "d cold QR page": lambda rate=None: cold_run("/tra-cuu/", rate),
+        "e cold API lookup": lambda rate=None: cold_run("/api/v1/lookup/", rate),
+    }
+    runs = {name: [] for name in cases}
     paced = {}
     try:
         wait_for_port(PORT)
         wait_for_answer(f"http://127.0.0.1:{PORT}/bench/constant/")  # the workers have loaded Django
         wrk("/bench/constant/", 5, args.connections)  # warm up every worker
         fill(hot)  # every hot token's page and JSON cached, as a first wave of scans would
-        results["a constant view"] = wrk("/bench/constant/", args.seconds, args.connections)
-        results["b hot QR page"] = wrk("/tra-cuu/", args.seconds, args.connections, hot)
-        results["c hot API lookup"] = wrk("/api/v1/lookup/", args.seconds, args.connections, hot)
-        store.flushdb()  # nothing cached: every request reads its dossier
-        results["d cold QR page"] = wrk("/tra-cuu/", args.seconds, args.connections, cold)
-        store.flushdb()
-        results["e cold API lookup"] = wrk("/api/v1/lookup/", args.seconds, args.connections, cold)
+        for _round in range(args.rounds):  # interleaved: a load that comes and goes touches every case
+            for name, run in cases.items():
+                runs[name].append(run())
+        results = {name: median_of(r) for name, r in runs.items()}
         rate = args.paced_fraction * min(results["d cold QR page"]["rps"], results["e cold API lookup"]["rps"])
-        paced["b hot QR page"] = wrk("/tra-cuu/", args.seconds, args.connections, hot, rate=rate)
-        paced["c hot API lookup"] = wrk("/api/v1/lookup/", args.seconds, args.connections, hot, rate=rate)
-        store.flushdb()
-        # The paced cold runs walk the list from its other end: none of the full-rate runs' tokens.
-        rest = cold[::-1]
-        paced["d cold QR page"] = wrk("/tra-cuu/", args.seconds, args.connections, rest, rate=rate)
-        store.flushdb()
-        paced["e cold API lookup"] = wrk("/api/v1/lookup/", args.seconds, args.connections, rest, rate=rate)
+        for name, run in cases.items():
+            if name[0] != "a":
+                paced[name] = median_of([run(rate)])
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     print(
-        f"\nlookup benchmark: {total:,} dossiers in the province ({len(cold):,} seeded tokens), {args.seconds}s "
-        f"per run, {args.connections} connections, wrk {THREADS} threads, gunicorn {args.workers} workers × 4 "
+        f"\nlookup benchmark: {total:,} dossiers in the province, {args.rounds} rounds × {args.seconds}s per case "
+        f"(medians), {args.connections} connections, wrk {THREADS} threads, gunicorn {args.workers} workers × 4 "
         f"threads, DEBUG off; the machine's 2 cores are shared with wrk and other work (noisy)"
     )
     header = f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'requests':>10}"
+
+    def table(rows):
+        print(header)
+        for name, r in rows.items():
+            print(f"{name:<20}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>10}{r['requests']:>10}")
+
     print("full rate (every connection busy: latency is mostly queueing)")
-    print(header)
-    for name, r in results.items():
-        print(
-            f"{name:<20}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-            f"{r['non_2xx'] + r['socket_errors']:>10}{r['requests']:>10}"
-        )
-    for name in ("d cold QR page", "e cold API lookup"):
-        if results[name]["requests"] > len(cold):
-            print(f"  note: {name} asked more requests than there are dossiers: some were asked twice")
-    print(f"paced (about {rate:.0f} req/s in total = {args.paced_fraction:.2f} × the slower cold rate)")
-    print(header)
-    for name, r in paced.items():
-        print(
-            f"{name:<20}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-            f"{r['non_2xx'] + r['socket_errors']:>10}{r['requests']:>10}"
-        )
+    table(results)
+    print(f"paced (about {rate:.0f} req/s in total = {args.paced_fraction:.2f} × the slower cold rate), one run each")
+    table(paced)
+    print(
+        f"cold runs asked {cold.used:,} of {len(cold.tokens):,} never-asked dossiers"
+        + ("; the list ran out, some were asked twice" if cold.repeated else ", none twice")
+    )
     a = results["a constant view"]["rps"]
     for name, target in (
         ("b hot QR page", 0.8),
