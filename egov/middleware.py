@@ -11,11 +11,15 @@ through the local cache's Redis channel (provinces/signals.py). A process that l
 looks every host up in the database until it is back (egov/localcache.py).
 """
 
+import logging
+
 from django.conf import settings
 from django_tenants.middleware.main import TenantMainMiddleware
+from redis.exceptions import RedisError
 
 from .localcache import LocalCache
 
+logger = logging.getLogger(__name__)
 PREFIX = "tenant-host:"
 _cache: LocalCache | None = None
 
@@ -31,10 +35,19 @@ def tenant_cache() -> LocalCache:
 
 
 def forget_hosts(hosts):
-    """Drop these host names' provinces here and in every web process."""
+    """Drop these host names' provinces here and in every web process.
+
+    Without Redis the other processes keep their copies until TENANT_CACHE_SECONDS run out (they
+    also stop serving from memory once their listener loses the channel).
+    """
     keys = [PREFIX + host for host in hosts if host]
-    if keys:
+    if not keys:
+        return
+    try:
         tenant_cache().evict_everywhere(keys)
+    except RedisError:
+        tenant_cache().evict_local(keys)
+        logger.warning("tenant cache: could not announce the eviction of %s", ", ".join(hosts))
 
 
 class CachedTenantMiddleware(TenantMainMiddleware):

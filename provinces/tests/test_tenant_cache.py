@@ -103,3 +103,20 @@ def test_the_cache_holds_at_most_its_bound(lookup, danang, camau):
         assert lookup(host) is not None
     assert len(tenant_cache()._data) == 3
     assert [cached(h) is not None for h in hosts] == [False, False, True, True, True]
+
+
+def test_without_redis_a_rename_still_takes_effect_here(lookup, danang, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from egov.localcache import LocalCache
+
+    assert lookup("danang.localhost") == danang
+
+    def unreachable(self, keys):
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(LocalCache, "evict_everywhere", unreachable)
+    domain = Domain.objects.get(domain="danang.localhost")
+    domain.domain = "dn2.localhost"
+    domain.save()  # does not fail
+    assert lookup("danang.localhost") is None
