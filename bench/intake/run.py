@@ -10,7 +10,8 @@ connection each) for a fixed time:
       and day, i.e. the same daily counter.
 Prints intakes/s, p50/p99 latency, errors and the ratio b/a, then checks in SQL that every dossier
 the run created has its outbox row (0 lost notifications), that the codes are unique, and how the
-day's sequence looks (numbers skipped, see dossiers/services.next_dossier_code).
+day's sequence looks (numbers skipped, see dossiers/services.next_dossier_code). While the intakes
+run it samples pg_stat_activity: how many sessions wait on a lock (intakes queueing on the day's counter).
 
     .venv/bin/python bench/intake/run.py [--seconds 20] [--connections 16] [--workers 4]
 """
@@ -104,6 +105,20 @@ def client(args):
             }
         )
     )
+
+
+def sample_lock_waits(stop, samples):
+    """Every 50 ms while the intakes run: how many of the bench database's sessions wait on a lock
+    (the day's counter row, if intakes queue behind one another)."""
+    name = DB.rsplit("/", 1)[1]
+    with psycopg.connect(DB, autocommit=True) as conn:
+        while not stop.wait(0.05):
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE state = 'active') "
+                "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            ).fetchone()
+            samples.append(row)
 
 
 def drive(path, seconds, connections, bodies=None, tag=""):
@@ -228,10 +243,15 @@ def main():
         wait_for_port(PORT)
         drive("/bench/constant/", 3, args.connections)  # warm up every worker
         drive("/api/v1/dossiers/", 3, args.connections, bodies, tag + "w")
-        results = {
-            "a constant view": drive("/bench/constant/", args.seconds, args.connections),
-            "b API intake": drive("/api/v1/dossiers/", args.seconds, args.connections, bodies, tag),
-        }
+        results = {"a constant view": drive("/bench/constant/", args.seconds, args.connections)}
+        stop, samples = threading.Event(), []
+        sampler = threading.Thread(target=sample_lock_waits, args=(stop, samples))
+        sampler.start()
+        try:
+            results["b API intake"] = drive("/api/v1/dossiers/", args.seconds, args.connections, bodies, tag)
+        finally:
+            stop.set()
+            sampler.join()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -251,6 +271,14 @@ def main():
     print(f"statuses of the intakes: {intake['statuses']}")
     print(f"ratio b/a = {intake['rps'] / results['a constant view']['rps']:.3f}")
     print(f"intakes/s = {intake['rps']:.1f}   (target ≥ 100)")
+    if samples:
+        waiting = sum(w for w, _active in samples) / len(samples)
+        active = sum(a for _w, a in samples) / len(samples)
+        print(
+            f"database sessions during the intakes (mean of {len(samples)} samples): {active:.1f} running a statement, "
+            f"{waiting:.1f} of them waiting on a lock; share of samples with a lock wait: "
+            f"{sum(1 for w, _a in samples if w) / len(samples):.0%}"
+        )
     print(f"dossiers created by the run: {created}   (201 responses: {intake['statuses'].get('201', 0)})")
     print(f"lost notifications (dossiers without their receipt's outbox row): {lost}   (target 0)")
     print(f"duplicate codes: {duplicates}")
