@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from . import access, printing, registers, selectors, services, workflow
+from . import access, codes, printing, registers, selectors, services, workflow
 from .forms import IntakeForm, ProcedureChoiceForm, form_for
 from .models import (
     AccessKind,
@@ -124,9 +124,12 @@ class EstimatedCountPaginator(Paginator):
     """The admin's paginator, counting exactly up to ESTIMATE_ABOVE rows and estimating above."""
 
     estimated = False
+    known_count = None  # the worklist's count when the list is a worklist as is (DossierAdmin.get_paginator)
 
     @cached_property
     def count(self):
+        if self.known_count is not None:
+            return self.known_count
         estimate = selectors.estimated_count(self.object_list)
         if estimate > ESTIMATE_ABOVE:
             self.estimated = True
@@ -165,6 +168,7 @@ class WorklistFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         keys = selectors.worklists_for(request.user)
         counts = selectors.worklist_counts(request.user, keys=keys)
+        request.worklist_counts = counts  # the list's own total when it shows a worklist as is (get_paginator)
         return [(key, f"{selectors.WORKLISTS[key]} ({counts[key]})") for key in keys]
 
     def queryset(self, request, queryset):
@@ -266,6 +270,16 @@ class DossierAdmin(admin.ModelAdmin):
                 return format_html('<strong style="color:#a15c00">{}</strong>', _("Sắp đến hạn"))
         return ""
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        # A worklist shown as is (no other filter, no search: only its page and order may change) has
+        # as many rows as its count in the filter, counted a moment ago: not counted twice.
+        worklist = request.GET.get(WorklistFilter.parameter_name)
+        counts = getattr(request, "worklist_counts", None) or {}
+        if worklist in counts and set(request.GET) <= {WorklistFilter.parameter_name, "p", "o"}:
+            paginator.known_count = counts[worklist]
+        return paginator
+
     def get_queryset(self, request):
         limit = selectors.due_soon_limit(timezone.localdate())
         return selectors.visible_dossiers(request.user).annotate(due_soon_until=Value(limit, output_field=DateField()))
@@ -283,6 +297,9 @@ class DossierAdmin(admin.ModelAdmin):
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
+        code = search_term.strip().upper()
+        if codes.is_code(code):  # a whole code (typed or scanned): its unique index, not the trigrams
+            return queryset.filter(code=code), False
         term = fold(search_term)
         if not term:
             return queryset, False
