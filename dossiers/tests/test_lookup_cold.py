@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django_tenants.utils import tenant_context
 from rest_framework.renderers import JSONRenderer
 
 from dossiers import lookup, services, workflow
@@ -226,7 +227,8 @@ def _forget_cached_copies():
 
 def _statements(queries):
     """What went to the database, apart from django-tenants' `SET search_path` for the province."""
-    return [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
+    # A prepared statement is logged without its text (Django cannot compose it): None.
+    return [q["sql"] for q in queries if not (q["sql"] or "").startswith("SET search_path")]
 
 
 def _one_statement(queries):
@@ -307,3 +309,55 @@ def test_a_wrong_verifier_is_one_statement_and_shows_nothing(dossier):
 def test_the_zalo_chat_still_gets_the_dossier_itself(dossier):
     found = lookup.dossier_by_code(dossier.code, PHONE, "zalo:1")
     assert isinstance(found, Dossier) and found.pk == dossier.pk
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The Redis commands this process sends, the keep script already known to Redis (loaded once per server)
+    and this process's memory in use (its eviction listener subscribed)."""
+    kv.client().script_load(lookup._SET_IF_GENERATION)
+    lookup._local.get("-")  # starts the listener
+    assert lookup._local._subscribed.wait(timeout=20)
+    sent = []
+    client_class = type(kv.client())
+    real = client_class.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(args[0])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(client_class, "execute_command", counting)
+    return sent
+
+
+@pytest.mark.parametrize("door", ["page", "api"])
+def test_a_cold_page_is_two_redis_round_trips_and_a_hot_one_at_most_one(dossier, door, redis_commands):
+    client = Client()
+    _resolve_the_province(client)
+    _forget_cached_copies()
+    url = f"/tra-cuu/{dossier.lookup_token}/" if door == "page" else f"/api/v1/lookup/{dossier.lookup_token}/"
+    # The API looks for its cached JSON before DRF's machinery: one GET more when cold.
+    first = [] if door == "page" else ["GET"]
+    redis_commands.clear()
+    assert client.get(url, **HOST).status_code == 200
+    # The reads at once (rendering, the address's count, generation, payload), then the copies kept at once.
+    assert redis_commands == [*first, "MGET", "EVALSHA"]
+    lookup._local._data.clear()  # as in another web process: from Redis, one round trip
+    redis_commands.clear()
+    assert client.get(url, **HOST).status_code == 200
+    assert redis_commands == (first or ["MGET"])
+    redis_commands.clear()  # this process again: from its memory
+    assert client.get(url, **HOST).status_code == 200
+    assert redis_commands == []
+
+
+def test_the_prepared_statement_reads_the_current_province_only(dossier, camau):
+    """The statement is prepared once per connection; PostgreSQL parses it again under another province's
+    search_path, so a prepared plan never reads the previous province's table."""
+    token = dossier.lookup_token
+    for _ in range(3):
+        assert lookup._load(lookup_token=token).code == dossier.code
+    with tenant_context(camau):
+        assert lookup._load(lookup_token=token) is None
+        assert lookup._load(code=dossier.code) is None
+    assert lookup._load(lookup_token=token).code == dossier.code
