@@ -14,8 +14,9 @@ form does) and times --repeat requests (after --warmup) of each page:
   the admin search by a name and by a code, and the API list /api/v1/dossiers/?limit=50, page 1
   and the page reached by following `next` 50 times (whatever the pagination, offset or cursor).
 
-It prints p50 and p95 per page for both sizes, the ratio of the p50s (large / small) and whether
-the targets hold: every page at the large size ≤ 1.5 × the same page at the small size, and
+It prints p50 and p95 per page for both sizes, the ratio of the p50s (large / small), whether
+the targets hold, and the rows each page shows at both sizes (a worklist of a few dossiers in the
+small province shows 50 a page in the large one: rendering them is part of its ratio): every page at the large size ≤ 1.5 × the same page at the small size, and
 p50 ≤ 150 ms at the large size. The machine is shared: compare figures of the same run.
 
     .venv/bin/python bench/admin/run.py [--dossiers 1000000] [--small 1000] [--repeat 30] [--warmup 3]
@@ -139,16 +140,22 @@ class Province:
         return url
 
     def time(self, role, url, repeat, warmup):
+        """(p50, p95) in ms of `url`, and the rows the page shows (the cost of rendering them is not
+        the table's: a worklist of a few in the small province has 50 rows a page in the large one)."""
         for _ in range(warmup):
             response = self.get(role, url)
             assert response.status_code == 200, (self.host, role, url, response.status_code)
+        if url.startswith("/api/"):
+            rows = len(response.json()["results"])
+        else:
+            rows = response.content.count(b'class="field-code"')
         laps = []
         for _ in range(repeat):
             start = time.perf_counter()
             response = self.get(role, url)
             laps.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, (self.host, role, url, response.status_code)
-        return statistics.median(laps), percentile(laps, 0.95)
+        return statistics.median(laps), percentile(laps, 0.95), rows
 
 
 def pages(small, large, name, code):
@@ -219,7 +226,8 @@ def main():
         f"{args.repeat} requests per page after {args.warmup} warm-up, in-process test client, DEBUG off; ms",
         flush=True,
     )
-    header = f"{'role':<11} {'page':<40} {'small p50':>9} {'p95':>7} {'large p50':>9} {'p95':>7} {'ratio':>6}  target"
+    header = f"{'role':<11} {'page':<40} {'small p50':>9} {'p95':>7} {'large p50':>9} {'p95':>7} {'ratio':>6}"
+    header += "  target rows s/l"
     print(header)
     print("-" * len(header))
     misses = 0
@@ -230,13 +238,17 @@ def main():
                 small_url, label = API_LIST, f"{label} (1k: p1)"
             if large_url is None:
                 continue
-        s50, s95 = small.time(role, small_url, args.repeat, args.warmup)
-        l50, l95 = large.time(role, large_url, args.repeat, args.warmup)
+        s50, s95, srows = small.time(role, small_url, args.repeat, args.warmup)
+        l50, l95, lrows = large.time(role, large_url, args.repeat, args.warmup)
         ratio = l50 / s50
         ok = ratio <= RATIO_TARGET and l50 <= P50_TARGET_MS
         misses += not ok
         verdict = "ok" if ok else "MISS"
-        print(f"{role:<11} {label:<40} {s50:9.1f} {s95:7.1f} {l50:9.1f} {l95:7.1f} {ratio:6.2f}  {verdict}", flush=True)
+        print(
+            f"{role:<11} {label:<40} {s50:9.1f} {s95:7.1f} {l50:9.1f} {l95:7.1f} {ratio:6.2f}  {verdict:<6}"
+            f"{srows:>3} / {lrows:<3}",
+            flush=True,
+        )
     print(
         f"\ntargets: large p50 ≤ {RATIO_TARGET} × small p50 and ≤ {P50_TARGET_MS} ms; "
         f"{misses} page(s) miss. Search terms: name “{name}”, code {codes[1]} (small: {codes[0]})."
