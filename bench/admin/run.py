@@ -15,9 +15,10 @@ form does) and times --repeat requests (after --warmup) of each page:
   and the page reached by following `next` 50 times (whatever the pagination, offset or cursor).
 
 It prints p50 and p95 per page for both sizes, the ratio of the p50s (large / small), whether
-the targets hold, and the rows each page shows at both sizes (a worklist of a few dossiers in the
-small province shows 50 a page in the large one: rendering them is part of its ratio): every page at the large size ≤ 1.5 × the same page at the small size, and
-p50 ≤ 150 ms at the large size. The machine is shared: compare figures of the same run.
+the targets hold (every page at the large size ≤ 1.5 × the same page at the small size, and
+p50 ≤ 150 ms at the large size), and the rows each page shows at both sizes: a worklist of a few
+dossiers in the small province shows 50 a page in the large one, and rendering them is part of
+its ratio. The machine is shared: compare figures of the same run.
 
     .venv/bin/python bench/admin/run.py [--dossiers 1000000] [--small 1000] [--repeat 30] [--warmup 3]
 """
