@@ -107,3 +107,29 @@ def test_migrate_schemas_hands_only_the_schemas_with_work_to_the_executor(danang
     with mock.patch.object(StandardExecutor, "run_migrations", autospec=True) as run:
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
     assert [call.kwargs["tenants"] for call in run.call_args_list] == [["camau"]]
+
+
+def test_beats_fan_out_reads_the_provinces_once_whatever_their_number(danang, camau, settings):
+    import redis
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+    from tenant_schemas_celery.scheduler import TenantAwareScheduler
+
+    from egov.celery import app
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    scheduler = TenantAwareScheduler(app=app, lazy=True)
+    scheduler.merge_inplace({"reaper": settings.CELERY_BEAT_SCHEDULE["notifications-reaper"]})
+    entry = scheduler.schedule["reaper@__all_tenants_only__"]
+
+    def tick():
+        broker.delete("default")
+        with CaptureQueriesContext(connections["default"]) as queries, app.producer_or_acquire() as producer:
+            scheduler.apply_entry(entry, producer=producer)
+        return len(queries), broker.llen("default")
+
+    queries_for_two, sent = tick()
+    assert sent == 2
+    create_province(SPEC)
+    assert tick() == (queries_for_two, 3)  # one message more, no query more
+    broker.delete("default")
