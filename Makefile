@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test install services migrate seed lint format messages clean
+.PHONY: run test install services migrate seed lint format messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Benchmarks (not tests): each prints its figures as ratios against a baseline of the same run, on
+# its own database (egov_bench) and Redis database 14. `make bench` runs them all (about an hour:
+# it seeds a million dossiers once); `make bench BENCH=lookup` runs one.
+BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast)
+bench: services
+	bash scripts/ensure_wrk.sh
+	@for b in $(BENCHES); do echo "== bench/$$b"; $(BIN)/python bench/$$b/run.py || exit 1; done
 
 lint:
 	$(BIN)/ruff check .
