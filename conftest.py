@@ -199,7 +199,10 @@ def totp_code(device):
     while device.last_t + 1 > totp.t() + device.tolerance:  # the next unused step is not accepted yet
         time.sleep(0.2)
         totp.time = time.time()
-    step = max(totp.t(), device.last_t + 1)
+    step = max(totp.t(), device.last_t + 1)  # in the device's step space: the clock's step plus its drift
+    # The code of that step itself: with the drift left on, a device that had synced (a login
+    # verified one step off moves its drift) would be handed the code of another step.
+    totp.drift = 0
     totp.time = device.t0 + step * device.step
     return f"{totp.token():0{device.digits}d}"
 

@@ -112,6 +112,20 @@ def test_wrong_or_replayed_totp_is_refused(leader):
     assert not logged_in(thief)
 
 
+def test_a_device_that_synced_its_drift_takes_the_code_the_app_shows(leader):
+    """django-otp moves a device's drift when a code is accepted one step off the clock (a phone a
+    little fast or slow, or a login at a step's edge): the code of the app's own step still works."""
+    from django_otp.oath import TOTP
+
+    device = otp_login(Client(), leader.user, host=HOST)
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, 0).t()
+    device.drift, device.last_t = -1, now - 1  # a login verified one step late, as at a step's edge
+    device.save()
+    client = Client()
+    assert login(client, leader.user.username, code=totp_code(device)).status_code == 302
+    assert logged_in(client)
+
+
 def test_leader_must_enrol_before_using_admin(leader, reception):
     client = Client()
     assert login(client, leader.user.username).status_code == 302  # no authenticator yet: password only
