@@ -41,7 +41,7 @@ test: services
 # Benchmarks (not tests): each prints its figures as ratios against a baseline of the same run, on
 # its own database (egov_bench) and Redis database 14. `make bench` runs them all (about an hour:
 # it seeds a million dossiers once); `make bench BENCH=lookup` runs one.
-BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast)
+BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast pooler)
 bench: services
 	bash scripts/ensure_wrk.sh
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(BIN)/python bench/$$b/run.py || exit 1; done
