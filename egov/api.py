@@ -136,8 +136,8 @@ def _bounded_int(raw, name, low, high):
     return int(raw)
 
 
-class BoundedLimitOffsetPagination(LimitOffsetPagination):
-    """limit/offset paging with ``limit`` ≤ MAX_PAGE_SIZE; an out-of-range value is a 400, never a dump."""
+class BoundedLimit:
+    """``limit`` from 1 to ``max_limit`` (MAX_PAGE_SIZE); outside it a 400, never a dump."""
 
     max_limit = MAX_PAGE_SIZE
 
@@ -146,6 +146,10 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         if raw is None:
             return self.default_limit
         return _bounded_int(raw, self.limit_query_param, 1, self.max_limit)
+
+
+class BoundedLimitOffsetPagination(BoundedLimit, LimitOffsetPagination):
+    """limit/offset paging with ``limit`` ≤ MAX_PAGE_SIZE; an out-of-range value is a 400, never a dump."""
 
     def get_offset(self, request):
         raw = request.query_params.get(self.offset_query_param)
@@ -163,7 +167,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         return parameters
 
 
-class KeysetPagination(BasePagination):
+class KeysetPagination(BoundedLimit, BasePagination):
     """Cursor (keyset) paging on a unique order, newest first: page n costs what page 1 costs.
 
     The view names its order in ``keyset_fields`` (e.g. ``("registered_at", "id")``: both descending,
@@ -183,7 +187,6 @@ class KeysetPagination(BasePagination):
     offset_query_param = "offset"
     cursor_query_param = "cursor"
     default_limit = api_settings.PAGE_SIZE
-    max_limit = MAX_PAGE_SIZE
     max_offset = MAX_KEYSET_OFFSET
     count_limit = COUNT_LIMIT
 
@@ -222,12 +225,6 @@ class KeysetPagination(BasePagination):
         return number
 
     # --- paging ----------------------------------------------------------------------------------
-
-    def get_limit(self, request):
-        raw = request.query_params.get(self.limit_query_param)
-        if raw is None:
-            return self.default_limit
-        return _bounded_int(raw, self.limit_query_param, 1, self.max_limit)
 
     def get_offset(self, request):
         raw = request.query_params.get(self.offset_query_param)
