@@ -44,6 +44,7 @@ test: services
 BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast pooler)
 bench: services
 	bash scripts/ensure_wrk.sh
+	bash scripts/ensure_package.sh pgbouncer pgbouncer bench/pooler
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(BIN)/python bench/$$b/run.py || exit 1; done
 
 lint:
