@@ -14,8 +14,8 @@ register = template.Library()
 def officer_file_url(file) -> str:
     """The permission-checked, audited view that serves a file to officers (supplements.views)."""
     try:
-        return reverse("supplements-officer-file", args=[file.pk])
-    except NoReverseMatch:  # TODO(h_review): the name h_files gives its view, once merged
+        return reverse("supplement-file", args=[file.pk])
+    except NoReverseMatch:  # TODO(h_review): until h_files' views are merged
         return ""
 
 
@@ -30,5 +30,6 @@ def supplement_review_panel(context):
         for entry in [*review["items"], {"files": review["unassigned"]}]:
             for file in entry["files"]:
                 file.view_url = officer_file_url(file)
+                file.thumb_url = f"{file.view_url}?size=thumb"
                 file.is_image = file.content_type.startswith("image/")
     return {"review": review, "dossier": dossier}
