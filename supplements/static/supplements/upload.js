@@ -8,9 +8,12 @@
   var SHRINK_ABOVE = 350 * 1024;  // smaller photos are sent as they are
   var texts = document.getElementById("texts").dataset;
   var maxBytes = parseInt(texts.maxBytes, 10);
-  var notice = document.getElementById("notice");
+  var top = document.getElementById("notice");
 
-  function say(message, ok) {
+  function say(form, message, ok) {
+    // The answer under the item's buttons, where the citizen is looking; the page's own notice is hidden.
+    var notice = form.querySelector(".notice");
+    top.hidden = true;
     notice.textContent = message;
     notice.className = "notice " + (ok ? "ok" : "error");
     notice.hidden = false;
@@ -70,7 +73,7 @@
     }
     if (file.type && !/^(image\/|application\/pdf$)/.test(file.type)) {
       input.value = "";
-      return say(texts.notAllowed, false);
+      return say(form, texts.notAllowed, false);
     }
     busy(true);
     bar.style.width = "0";
@@ -79,7 +82,7 @@
       if (blob.size > maxBytes) {
         busy(false);
         input.value = "";
-        return say(texts.tooLarge, false);
+        return say(form, texts.tooLarge, false);
       }
       var data = new FormData();
       data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
@@ -103,12 +106,12 @@
         try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
         if (answer && answer.ok) {
           addSent(form, answer.file);
-          say(answer.message, true);
+          say(form, answer.message, true);
         } else {
-          say(answer && answer.message ? answer.message : (xhr.status === 413 ? texts.tooLarge : texts.network), false);
+          say(form, answer && answer.message ? answer.message : (xhr.status === 413 ? texts.tooLarge : texts.network), false);
         }
       };
-      xhr.onerror = function () { busy(false); input.value = ""; say(texts.network, false); };
+      xhr.onerror = function () { busy(false); input.value = ""; say(form, texts.network, false); };
       label.textContent = texts.uploading;
       xhr.send(data);
     });
