@@ -32,7 +32,7 @@ DEFAULTS = {
     ),
     Kind.SUPPLEMENT: gettext_lazy(
         "Hồ sơ {code} cần bổ sung: {missing}. Liên hệ {officer}. Thời hạn giải quyết tạm dừng đến khi "
-        "nhận đủ. Tra cứu: {link}"
+        "nhận đủ. Gửi ảnh hoặc tệp PDF qua Zalo này, hoặc tải lên tại: {upload} – Tra cứu: {link}"
     ),
     Kind.RESULT_EARLY: gettext_lazy(
         "Hồ sơ {code} đã có kết quả sớm hơn ngày hẹn {date}. Mời ông/bà đến nhận. Tra cứu: {link}"
@@ -52,20 +52,20 @@ DEFAULTS = {
     ),
     Kind.SUPPLEMENT_REFUSED: gettext_lazy(
         "Hồ sơ {code}: giấy tờ bổ sung ông/bà gửi chưa được chấp nhận. Hồ sơ vẫn còn thiếu: {missing}. "
-        "Vui lòng gửi lại qua Zalo hoặc trang tra cứu, hoặc liên hệ {officer}. Tra cứu: {link}"
+        "Vui lòng gửi lại qua Zalo này hoặc tải lên tại: {upload} – hoặc liên hệ {officer}. Tra cứu: {link}"
     ),
 }
 
 _COMMON = ("code", "procedure", "date", "link")
 PLACEHOLDERS = {
     Kind.RECEIPT: _COMMON,
-    Kind.SUPPLEMENT: (*_COMMON, "missing", "officer"),
+    Kind.SUPPLEMENT: (*_COMMON, "missing", "officer", "upload"),
     Kind.RESULT_EARLY: _COMMON,
     Kind.RESULT_READY: _COMMON,
     Kind.APOLOGY: (*_COMMON, "reason"),
     Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
-    Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer"),
+    Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer", "upload"),
 }
 
 
@@ -177,6 +177,7 @@ def sample_values(kind):
         "officer": _("Nguyễn Thị Bình, chuyên viên (0236 3822 123)"),
         "reason": _("cần xác minh thêm với cơ quan liên quan"),
         "account": "“Nguyễn A.” (…4821)",
+        "upload": link.replace("/tra-cuu/mau-vi-du/", "/bo-sung/mau-vi-du/"),
     }
 
 

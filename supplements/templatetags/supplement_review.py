@@ -2,7 +2,7 @@
 templates/admin/dossiers/dossier/change_form.html."""
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from dossiers import selectors
 
@@ -13,10 +13,7 @@ register = template.Library()
 
 def officer_file_url(file) -> str:
     """The permission-checked, audited view that serves a file to officers (supplements.views)."""
-    try:
-        return reverse("supplement-file", args=[file.pk])
-    except NoReverseMatch:  # TODO(h_review): until h_files' views are merged
-        return ""
+    return reverse("supplement-file", args=[file.pk])
 
 
 @register.inclusion_tag("admin/supplements/review_panel.html", takes_context=True)
