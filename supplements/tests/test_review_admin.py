@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import otp_login
-from dossiers.models import Status
+from dossiers.models import AccessKind, PersonalDataAccess, Status
 from notifications.models import Kind, Notification
 from offices.tests.factories import OfficerFactory
 from supplements.models import FileState, SupplementFile
@@ -68,6 +68,15 @@ def test_the_dossier_page_shows_each_missing_item_next_to_its_files(arrived, spe
         assert f'name="decision_{file.pk}"' in page
     assert 'form id="supplement-review"' in page and review_url(dossier) in page
     assert "data-rotate" in page and "data-thumbnail" in page  # photos: thumbnail and rotation
+    # Thumbnails and full size only through the permission-checked, audited view; opening one is audited.
+    photo = files[1]
+    view = reverse("supplement-file", args=[photo.pk])
+    assert f'src="{view}?size=thumb"' in page and f'data-full="{view}"' in page
+    assert "/media/" not in page and photo.file.name not in page
+    client = client_for(specialist)
+    thumbnail = client.get(f"{view}?size=thumb", **HOST)
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
+    assert PersonalDataAccess.objects.filter(kind=AccessKind.FILE, dossier=dossier, user=specialist.user).exists()
 
 
 def test_accept_two_refuse_one_through_the_page_sends_one_message(arrived, specialist):
@@ -95,6 +104,7 @@ def test_accept_two_refuse_one_through_the_page_sends_one_message(arrived, speci
     }
     [message] = Notification.objects.filter(dossier=dossier, kind=Kind.SUPPLEMENT_REFUSED)
     assert "Ảnh 4x6 (không chấp nhận: Ảnh bị lóa, không rõ mặt)" in message.text
+    assert "/bo-sung/" in message.text  # the upload link, to send again
     page = client.get(change_url(dossier), **HOST).content.decode()
     assert "công dân được báo một lần" in page
     assert "Ảnh bị lóa, không rõ mặt" in page and f'name="decision_{portrait.pk}"' not in page  # decided
