@@ -134,6 +134,8 @@ def test_the_specialist_reviews_the_files_sent_online(live_url, trial_province, 
         viewer = page.locator("#supplement-viewer")
         expect(viewer).to_be_visible()
         big = viewer.locator("img[data-viewer-image]")
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=big.element_handle())
+        assert big.evaluate("img => img.naturalWidth") == 320  # full size, not the thumbnail
         assert big.evaluate("img => img.style.transform") == "rotate(90deg)"
         viewer.locator("[data-viewer-rotate]").click()
         assert big.evaluate("img => img.style.transform") == "rotate(180deg)"
@@ -186,6 +188,8 @@ def test_the_specialist_reviews_the_files_sent_online(live_url, trial_province, 
         page.goto(f"{live_url}/admin/dossiers/dossier/{sent_online['pk']}/change/")
         panel = page.locator("#supplement-review-panel")
         expect(panel.locator(f'[data-file="{again}"]')).to_be_visible()
+        for img in panel.locator("img[data-thumbnail]").all():  # every photo's thumbnail is shown
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
         shot(page, "sent-again")
         panel.locator(f'[data-accept-item="{items["Ảnh 4x6"]}"]').click()
         panel.locator("[data-review-submit]").click()
