@@ -352,9 +352,9 @@ def still_missing_text(request) -> str:
     )
     parts = []
     for item in missing_items(request):
-        latest = [f for f in files if f.item_id == item.pk]
-        pending = [f for f in latest if f.state == FileState.RECEIVED]
-        refused = [f.refusal_reason for f in latest if f.state == FileState.REFUSED]
+        answers = [f for f in files if f.item_id == item.pk]
+        pending = [f for f in answers if f.state == FileState.RECEIVED]
+        refused = [f.refusal_reason for f in answers if f.state == FileState.REFUSED]
         if pending:
             why = _("đã nhận tệp, đang chờ xem xét")
         elif refused:

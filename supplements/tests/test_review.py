@@ -6,6 +6,7 @@ import pytest
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, Status
 from dossiers.tests.factories import ProcedureFactory, receive
+from notifications import template_data
 from notifications.models import Kind, Notification
 from offices.tests.factories import OfficerFactory
 from supplements import services
@@ -73,6 +74,10 @@ def test_accept_two_refuse_one_sends_exactly_one_message_naming_everything_still
     assert "Tờ khai" not in message.text and "Giấy chứng sinh" not in message.text  # accepted: not missing
     assert dossier.code in message.text and specialist.full_name in message.text
     assert len(queued) == 1  # delivered by the existing delivery, after the commit
+    # A template (ZNS, template by user id) carries the same list, read when the row is sent.
+    values = template_data.values_for(message)
+    assert values["missing"] == "Ảnh 4x6 (không chấp nhận: Ảnh mờ, không thấy rõ mặt)"
+    assert specialist.full_name in values["officer"] and "/bo-sung/" in values["upload"]
     # Told once: finishing again tells nothing new.
     assert services.finish_review(services.open_request(dossier), specialist) == services.Review.NOTHING
     assert len(refusal_messages(dossier)) == 1
