@@ -127,7 +127,9 @@ def review_state(dossier, officer):
         supplement = dossier.supplement_requests.filter(files__isnull=False).order_by("-requested_at", "-id").first()
         if supplement is None:
             return None
-    files = list(SupplementFile.objects.filter(request=supplement).order_by("created_at", "id"))
+    files = list(
+        SupplementFile.objects.filter(request=supplement).select_related("reviewed_by").order_by("created_at", "id")
+    )
     accepted = {f.item_id for f in files if f.state == FileState.ACCEPTED}
     items = [
         {

@@ -201,3 +201,26 @@ def test_a_file_of_another_dossier_posted_in_the_form_is_ignored(arrived, recept
 def test_the_review_url_takes_only_a_post(arrived, specialist):
     dossier, _files = arrived
     assert client_for(specialist).get(review_url(dossier), **HOST).status_code == 405
+
+
+def test_the_panel_does_not_query_per_file(arrived, specialist):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from supplements import services
+
+    dossier, files = arrived
+    client = client_for(specialist)
+
+    def queries():
+        """The page's queries of files and their reviewers (the rest of the page is not the panel's)."""
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(change_url(dossier), **HOST).status_code == 200
+        sql = [q["sql"] for q in captured.captured_queries]
+        return sum(1 for q in sql if "supplements_supplementfile" in q or 'FROM "offices_officer"' in q)
+
+    services.accept_files(files[:2], specialist)
+    few = queries()
+    more = [send(dossier, "Ảnh 4x6", png(size=(20 + n, 20)), f"anh-{n}.png") for n in range(4)]
+    services.accept_files(more, specialist)
+    assert queries() == few
