@@ -164,8 +164,9 @@ def _upload_page(request, token):
         return _refusal(request, token, opened, checks.too_large().message, 413)
     if upload is None:
         return _refusal(request, token, opened, _("Chưa chọn tệp để gửi."), 400)
-    item = opened.request.items.filter(pk=request.POST.get("item") or 0).first() if request.POST.get("item") else None
-    if request.POST.get("item") and item is None:
+    chosen = request.POST.get("item", "")
+    item = opened.request.items.filter(pk=int(chosen)).first() if chosen.isdigit() and len(chosen) < 12 else None
+    if chosen and item is None:
         return _refusal(request, token, opened, _("Giấy tờ bạn chọn không có trong yêu cầu bổ sung đang chờ."), 400)
     try:
         data = checks.read_capped(upload.chunks())

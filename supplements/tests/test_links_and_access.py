@@ -293,6 +293,10 @@ def test_another_dossiers_link_opens_nothing_of_this_one(reception):
     their_item = theirs.supplement_requests.get().items.get()
     answer = client.post(my_path, {"item": their_item.pk, "file": photo}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 400 and not answer.json()["ok"]
+    for nonsense in ("abc", "-1", "9" * 30):
+        photo.seek(0)
+        answer = client.post(my_path, {"item": nonsense, "file": photo}, HTTP_ACCEPT="application/json")
+        assert answer.status_code == 400 and "không có trong yêu cầu bổ sung" in answer.json()["message"]
     assert list(SupplementFile.objects.values_list("dossier_id", flat=True)) == [theirs.pk]
 
 
