@@ -197,6 +197,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     "broadcasts-resume": {"task": "broadcasts.tasks.resume_broadcasts", "schedule": 60, "options": {"expires": 55}},
+    # Files citizens sent online, past SUPPLEMENT_RETENTION_DAYS, are deleted (supplements/tasks.py).
+    "supplements-retention": {
+        "task": "supplements.tasks.delete_expired_files",
+        "schedule": 6 * 3600,
+        "options": {"expires": 3600},
+    },
 }
 # Queues by priority: a broadcast's fan-out and batches (storm, flood, epidemic warnings) go to the
 # "broadcasts" queue, consumed only by its own workers (Procfile.dev, docker-compose.yml), so one
@@ -257,6 +263,39 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Files citizens send online (supplements) --------------------------------------------------
+# MEDIA_ROOT is never served by the portal: officers and citizens open a file through a view that
+# checks who asks (supplements/views.py). Production may use any S3-compatible store instead
+# (django-storages, see README "Configuration").
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+if env("SUPPLEMENT_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("SUPPLEMENT_S3_BUCKET"),
+            "endpoint_url": env("SUPPLEMENT_S3_ENDPOINT_URL") or None,
+            "region_name": env("SUPPLEMENT_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# One file at most this many bytes (checked while it is read, before anything opens it).
+SUPPLEMENT_MAX_BYTES = int(env("SUPPLEMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# An image larger than this many pixels is refused unread (decompression bombs).
+SUPPLEMENT_MAX_PIXELS = int(env("SUPPLEMENT_MAX_PIXELS", str(50_000_000)))
+# Files one supplement request accepts at most (a link or a chat cannot fill the disk).
+SUPPLEMENT_MAX_FILES = int(env("SUPPLEMENT_MAX_FILES", "30"))
+# The upload link in the supplement message stays valid this many days (and only while the request is open).
+SUPPLEMENT_LINK_DAYS = int(env("SUPPLEMENT_LINK_DAYS", "30"))
+# Files are deleted this many days after they arrived (supplements.tasks.delete_expired_files).
+SUPPLEMENT_RETENTION_DAYS = int(env("SUPPLEMENT_RETENTION_DAYS", "365"))
+# Requests: a form body (not its files) at most 2.5 MB in memory; uploaded files above 2.5 MB are
+# spooled to a temporary file, and the upload view stops reading past SUPPLEMENT_MAX_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 REST_FRAMEWORK = {
     # Tokens and sessions live in the province's schema: a token of one province opens nothing in another.
