@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
     NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
     ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
+    SUPPLEMENT_REFUSED = "supplement_refused", _("Giấy tờ bổ sung chưa được chấp nhận")
 
 
 class Channel(models.TextChoices):

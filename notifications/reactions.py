@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from dossiers import workflow
 from dossiers.events import dossier_event
 from dossiers.links import lookup_url
+from supplements.signals import supplement_files_refused
 from zalo.signals import dossier_link_created
 
 from . import texts
@@ -49,6 +50,11 @@ def _values(event, dossier, kind):
             officer = request.requested_by
             contact = f"{officer.full_name}, {officer.title}" if officer.title else officer.full_name
             values["officer"] = f"{contact} ({officer.phone})" if officer.phone else contact
+    if kind == Kind.SUPPLEMENT_REFUSED:
+        # Everything still missing, as the last refusal message told it (a template's parameters at send time).
+        from supplements.services import refusal_values
+
+        values.update(refusal_values(dossier))
     if kind == Kind.NEW_APPOINTMENT and event is not None:
         # After a supplement the citizen is told the date whether it moved or not, and which it is.
         request = (
@@ -138,6 +144,37 @@ def announce_zalo_link(sender, link, **kwargs):
         kind=Kind.ZALO_LINK,
         text=text,
         tracking_id=f"{connection.schema_name}-zl-{link.pk}"[:48],
+        deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+# --- files sent online refused by an officer (issue 13): one message with everything still missing ---------
+
+
+@receiver(supplement_files_refused, dispatch_uid="notifications.supplement_refused")
+def announce_refused_files(sender, dossier, request, files, missing, officer, **kwargs):
+    """Written in the review's transaction: no refusal without its message. Once per review: the row is
+    named after the last file it tells of, and a file is told once (supplements.services.finish_review)."""
+    from django.db import connection
+
+    values = dict(
+        code=dossier.code,
+        procedure=dossier.procedure.name,
+        date=f"{dossier.appointment_date:%d/%m/%Y}" if dossier.appointment_date else "",
+        link=lookup_url(dossier),
+        missing=missing,
+        officer=officer,
+    )
+    render = partial(texts.render, Kind.SUPPLEMENT_REFUSED)
+    text = fit_text(render, values) or render(**values)
+    notification = Notification.objects.create(
+        dossier=dossier,
+        kind=Kind.SUPPLEMENT_REFUSED,
+        text=text,
+        tracking_id=f"{connection.schema_name}-sr-{max(f.pk for f in files)}"[:48],
         deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
         next_attempt_at=timezone.now(),
     )

@@ -50,6 +50,10 @@ DEFAULTS = {
         "Tài khoản Zalo {account} vừa đăng ký nhận tin về hồ sơ {code}. Nếu không phải ông/bà, vui lòng báo "
         "bộ phận một cửa để gỡ tài khoản này. Tra cứu: {link}"
     ),
+    Kind.SUPPLEMENT_REFUSED: gettext_lazy(
+        "Hồ sơ {code}: giấy tờ bổ sung ông/bà gửi chưa được chấp nhận. Hồ sơ vẫn còn thiếu: {missing}. "
+        "Vui lòng gửi lại qua Zalo hoặc trang tra cứu, hoặc liên hệ {officer}. Tra cứu: {link}"
+    ),
 }
 
 _COMMON = ("code", "procedure", "date", "link")
@@ -61,6 +65,7 @@ PLACEHOLDERS = {
     Kind.APOLOGY: (*_COMMON, "reason"),
     Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
+    Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer"),
 }
 
 

@@ -63,6 +63,8 @@ class SupplementFile(models.Model):
         Officer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cán bộ xem xét")
     )
     reviewed_at = models.DateTimeField(_("xem xét lúc"), null=True, blank=True)
+    # When the citizen was told this file was refused: one message lists every refusal of a review, once.
+    refusal_told_at = models.DateTimeField(_("đã báo công dân lúc"), null=True, blank=True)
     created_at = models.DateTimeField(_("nhận lúc"), auto_now_add=True)
 
     class Meta:

@@ -200,6 +200,7 @@ class MessageTemplate(models.Model):
         APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
         NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
         ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
+        SUPPLEMENT_REFUSED = "supplement_refused", _("Giấy tờ bổ sung chưa được chấp nhận")
         BROADCAST = "broadcast", _("Tin cảnh báo, thông báo")
 
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
