@@ -180,9 +180,16 @@ def test_papers_by_chat_and_link_reviewed_resent_and_received(db, live, django_d
         told = _wait_for_message(fake, user, seen, lambda t: REASON in t, "the refusal message")
         assert ITEMS[1] in told and ITEMS[0] not in told and ITEMS[2] not in told
 
-        # The citizen sends it again: one item is missing, so the photo answers it without a question.
+        # The citizen sends it again, from the fake's phone page ("Gửi ảnh/tệp"): one item is missing, so
+        # the photo answers it without a question.
         seen = len(_phone(fake, user))
-        fake.send_image(user, jpeg(size=(80, 40), color="blue"), "image/jpeg", "anh-lai.jpg")
+        with httpx.Client(trust_env=False, timeout=30) as phone:
+            sent = phone.post(
+                f"{live.fake_url}/_fake/ui/send_media",
+                data={"oa_id": APP["oa_id"], "user_id": user, "back": "/_fake/"},
+                files={"file": ("anh-lai.jpg", jpeg(size=(80, 40), color="blue"), "image/jpeg")},
+            )
+        assert sent.status_code == 303
         confirmation = _wait_for_message(fake, user, seen, lambda t: "Đã nhận ảnh" in t, "the confirmation")
         assert f"“{ITEMS[1]}”" in confirmation
         assert len([t for t in _phone(fake, user) if REASON in t]) == 1  # told once
