@@ -229,22 +229,27 @@ def _reply(user_id, text):
 # -- the citizen says which item ------------------------------------------------------------------
 
 
-def _awaiting(dossier, user_id):
+def _awaiting(dossier, request, user_id):
+    """Files of this account waiting for their item, for the open request only (a file left waiting when
+    an earlier request was received at the counter answers nothing any more)."""
     from supplements import services as supplements
 
-    return supplements.files_awaiting_item(dossier, user_id)
+    return [f for f in supplements.files_awaiting_item(dossier, user_id) if f.request_id == request.pk]
 
 
 def answer_item_choice(user_id, text):
     """The bot's answer when ``text`` is an item's number and a file of this Zalo account waits for one;
     else None (the message goes to the usual bot)."""
+    from supplements import checks
     from supplements import services as supplements
 
     match = _CHOICE.match(text or "")
     if not match:
         return None
     found = [
-        (request, files) for dossier, request in waiting_dossiers(user_id) if (files := _awaiting(dossier, user_id))
+        (request, files)
+        for dossier, request in waiting_dossiers(user_id)
+        if (files := _awaiting(dossier, request, user_id))
     ]
     if not found:
         return None
@@ -253,7 +258,10 @@ def answer_item_choice(user_id, text):
     item = items.get(int(match.group(1)))
     if item is None:
         return _("Vui lòng trả lời bằng số thứ tự của một giấy tờ còn thiếu:\n%s") % item_list(request)
-    file = supplements.choose_item(files[0], item)
+    try:
+        file = supplements.choose_item(files[0], item)
+    except checks.FileRefused as exc:
+        return exc.message
     lines = [received_text(file)]
     if len(files) > 1:
         lines.append(question_text(files[1]))

@@ -142,6 +142,25 @@ def test_several_items_the_bot_asks_which_and_the_number_answers(zalo, dossier, 
     assert "cán bộ sẽ trả lời" in replies(zalo)[-1]
 
 
+def test_a_file_left_waiting_by_an_earlier_request_is_not_the_one_a_number_answers(
+    zalo, dossier, specialist, queued, callbacks
+):
+    ask(dossier, specialist, "Tờ khai", "Giấy chứng sinh")
+    link(dossier)
+    run_task(deliver(photo_event(zalo), callbacks, queued), callbacks)
+    dossier_services.receive_supplement(dossier, specialist)  # brought on paper at the counter instead
+    dossier.refresh_from_db()
+    ask(dossier, specialist, "Bản sao CCCD", "Giấy ủy quyền")
+    run_task(deliver(photo_event(zalo), callbacks, queued), callbacks)
+    old, new = SupplementFile.objects.order_by("id")
+    chat(zalo, "2", callbacks, queued)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert old.state == FileState.AWAITING_ITEM and old.item is None
+    assert (new.state, new.item.name) == (FileState.RECEIVED, "Giấy ủy quyền")
+    assert "“Giấy ủy quyền”" in replies(zalo)[-1]
+
+
 def test_a_replayed_webhook_and_a_task_run_twice_attach_once_and_answer_once(
     zalo, dossier, specialist, queued, callbacks
 ):
