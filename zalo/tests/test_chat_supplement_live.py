@@ -9,6 +9,7 @@ process posting signed webhooks and serving the files at URLs as Zalo's CDN woul
 conditions (what the citizen's phone shows, rows in the database), never on time.
 """
 
+import json
 import tempfile
 
 import httpx
@@ -20,6 +21,7 @@ from django_tenants.utils import tenant_context
 from supplements.tests.images import PDF, jpeg
 from testing.live import live_stack, wait_for
 from testing.zalo import APP
+from zalo.signature import signature_header
 
 pytestmark = [pytest.mark.worker]
 
@@ -150,10 +152,15 @@ def test_papers_by_chat_and_link_reviewed_resent_and_received(db, live, django_d
         _wait_for_message(fake, user, 0, lambda t: "cần bổ sung" in t and ITEMS[1] in t, "the supplement message")
 
         # Two photos in the chat: for each the bot asks which item, the citizen answers with its number.
+        # The first download fails (Zalo's CDN answers 503): the worker's task retries it.
+        fake.set_faults(media_error_next=1)
         for number, colour in ((1, "red"), (2, "green")):
             seen = len(_phone(fake, user))
-            fake.send_image(user, jpeg(color=colour), "image/jpeg", f"anh-{number}.jpg")
+            sent = fake.send_image(user, jpeg(color=colour), "image/jpeg", f"anh-{number}.jpg")
             question = _wait_for_message(fake, user, seen, lambda t: "Đây là giấy tờ nào" in t, "the bot's question")
+            if number == 1:
+                assert fake.fault_counts["media_error"] == 1
+                _replay(live, sent["msg_id"])  # Zalo delivers the same event again: nothing more happens
             assert "\n".join(f"{n}. {name}" for n, name in enumerate(ITEMS, 1)) in question
             seen = len(_phone(fake, user))
             fake.send_text(user, str(number))
@@ -163,6 +170,7 @@ def test_papers_by_chat_and_link_reviewed_resent_and_received(db, live, django_d
         # The PDF through the upload link (h_files' page), for the third item.
         _upload_pdf(live, province, dossier)
 
+        assert len([t for t in _phone(fake, user) if "Đây là giấy tờ nào" in t]) == 2  # one question per photo
         files = _files(province)
         assert [(f.source, f.state, f.item.name) for f in files] == [
             (Source.CHAT, FileState.RECEIVED, ITEMS[0]),
@@ -218,6 +226,24 @@ def test_papers_by_chat_and_link_reviewed_resent_and_received(db, live, django_d
             FileState.ACCEPTED,
             FileState.ACCEPTED,
         ]
+
+
+def _replay(live, msg_id):
+    """Post the webhook of Zalo message ``msg_id`` again, as Zalo retries a delivery: signed, same body."""
+    [body] = {w["body"] for w in live.fake.webhook_log if msg_id in w["body"]}
+    raw = body.encode()
+    event = json.loads(raw)
+    port = live.portal_url.rsplit(":", 1)[1]
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/zalo/webhook/",
+        content=raw,
+        headers={
+            "Content-Type": "application/json",
+            "X-ZEvent-Signature": signature_header(APP["app_id"], raw, event["timestamp"], APP["oa_secret_key"]),
+        },
+        trust_env=False,
+    )
+    assert answer.status_code == 200 and answer.json().get("duplicate") is True
 
 
 def _upload_pdf(live, province, dossier):
