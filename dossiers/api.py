@@ -65,6 +65,20 @@ class PublicStatusSerializer(serializers.Serializer):
     result_ready_at = serializers.CharField(allow_null=True)
     returned_at = serializers.CharField(allow_null=True)
     timeline = TimelineEntrySerializer(many=True)
+    online_files = inline_serializer(
+        "LookupOnlineFile",
+        {
+            "id": serializers.IntegerField(),
+            "item": serializers.CharField(allow_null=True),
+            "kind": serializers.ChoiceField(choices=["image", "pdf"]),
+            "state": serializers.CharField(),
+            "refused": serializers.BooleanField(),
+            "refusal_reason": serializers.CharField(),
+            "sent_at": serializers.CharField(),
+        },
+        many=True,
+        help_text="Papers the citizen sent online for a supplement request (viewable through the QR link only)",
+    )
 
 
 class LookupRequestSerializer(serializers.Serializer):

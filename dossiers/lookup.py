@@ -53,6 +53,12 @@ NOT_FOUND_MESSAGE = gettext_lazy(
 
 
 _STATUS_LABELS = dict(Status.choices)  # lazy: translated when the payload is built
+_FILE_STATE_LABELS = {
+    "awaiting_item": gettext_lazy("Chờ bạn chọn giấy tờ"),
+    "received": gettext_lazy("Chờ cán bộ xem xét"),
+    "accepted": gettext_lazy("Đã chấp nhận"),
+    "refused": gettext_lazy("Không chấp nhận"),
+}
 _GRADE_LABELS = dict(Grade.choices)
 
 
@@ -89,6 +95,7 @@ class Found:
             returned_at,
             missing,
             timeline,
+            online_files,
         ) = self._row
         return {
             "code": self.code,
@@ -124,6 +131,20 @@ class Found:
                 }
                 for at, action, to_status, to_department, note in timeline or ()
             ],
+            # What the citizen sent online (supplements), each viewable by them through their token;
+            # nothing of the paper file or of the officers' work.
+            "online_files": [
+                {
+                    "id": file_id,
+                    "item": item,
+                    "kind": "pdf" if content_type == "application/pdf" else "image",
+                    "state": str(_FILE_STATE_LABELS.get(state, state)),
+                    "refused": state == "refused",
+                    "refusal_reason": reason if state == "refused" else "",
+                    "sent_at": sent_at,
+                }
+                for file_id, item, content_type, state, reason, sent_at in online_files or ()
+            ],
         }
 
 
@@ -138,6 +159,7 @@ def _statement(column):
     from django.contrib.auth import get_user_model
 
     from offices.models import Department, Officer
+    from supplements.models import SupplementFile
 
     from .models import DossierEvent, MissingComponent, Procedure, SupplementRequest
 
@@ -169,7 +191,14 @@ def _statement(column):
                 ORDER BY e.created_at, e.id)
          FROM {DossierEvent._meta.db_table} e
          LEFT JOIN {Department._meta.db_table} td ON td.id = e.to_department_id
-         WHERE e.dossier_id = d.id AND e.action <> ALL(%(hidden)s))
+         WHERE e.dossier_id = d.id AND e.action <> ALL(%(hidden)s)),
+        (SELECT json_agg(json_build_array(
+                    f.id, m.name, f.content_type, f.state, f.refusal_reason,
+                    to_char(f.created_at AT TIME ZONE %(tz)s, {_DATETIME}))
+                ORDER BY f.created_at, f.id)
+         FROM {SupplementFile._meta.db_table} f
+         LEFT JOIN {MissingComponent._meta.db_table} m ON m.id = f.item_id
+         WHERE f.dossier_id = d.id AND f.file <> '')
     FROM {Dossier._meta.db_table} d
     JOIN {Procedure._meta.db_table} p ON p.id = d.procedure_id
     LEFT JOIN {Department._meta.db_table} cd ON cd.id = d.current_department_id

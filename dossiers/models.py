@@ -394,6 +394,7 @@ class AccessKind(models.TextChoices):
     PRINT = "print", _("In phiếu")
     REGISTER = "register", _("Xem, tải sổ theo dõi hồ sơ")
     API = "api", _("Đọc hồ sơ qua API")
+    FILE = "file", _("Mở giấy tờ công dân gửi trực tuyến")
 
 
 class PersonalDataAccess(models.Model):

@@ -76,7 +76,7 @@ def status_page(request, token):
     day (every scan a different dossier) each page is one database statement (`lookup.serve`)."""
 
     def page(status):
-        return render(request, "lookup/status.html", {"s": status}).content
+        return render(request, "lookup/status.html", {"s": status, "token": token}).content
 
     try:
         content = lookup.serve(token, "html", client_address(request), page)  # in the request's language

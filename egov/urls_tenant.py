@@ -15,6 +15,7 @@ urlpatterns = [
     path("tra-cuu/", views_public.lookup_form, name="lookup"),
     path("tra-cuu/<str:token>/", views_public.status_page, name="lookup-status"),
     path("admin/xac-thuc-hai-buoc/", offices_views.two_factor, name="two-factor"),
+    path("", include("supplements.urls")),  # the upload link, citizens' and officers' files (before admin/)
     path("admin/", admin.site.urls),
     path("api/", include("egov.urls_api")),
     path("zalo/webhook/", zalo_webhook.webhook, name="zalo-webhook"),

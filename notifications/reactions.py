@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from dossiers import workflow
 from dossiers.events import dossier_event
 from dossiers.links import lookup_url
+from supplements.links import upload_url
 from supplements.signals import supplement_files_refused
 from zalo.signals import dossier_link_created
 
@@ -50,6 +51,8 @@ def _values(event, dossier, kind):
             officer = request.requested_by
             contact = f"{officer.full_name}, {officer.title}" if officer.title else officer.full_name
             values["officer"] = f"{contact} ({officer.phone})" if officer.phone else contact
+            # The signed, expiring link to send the papers online (supplements.links); "" once received.
+            values["upload"] = upload_url(dossier, request) if request.received_at is None else ""
     if kind == Kind.SUPPLEMENT_REFUSED:
         # Everything still missing, as the last refusal message told it (a template's parameters at send time).
         from supplements.services import refusal_values

@@ -32,7 +32,7 @@ DEFAULTS = {
     ),
     Kind.SUPPLEMENT: gettext_lazy(
         "Hồ sơ {code} cần bổ sung: {missing}. Liên hệ {officer}. Thời hạn giải quyết tạm dừng đến khi "
-        "nhận đủ. Tra cứu: {link}"
+        "nhận đủ. Gửi ảnh hoặc tệp PDF qua Zalo này, hoặc tải lên tại: {upload} – Tra cứu: {link}"
     ),
     Kind.RESULT_EARLY: gettext_lazy(
         "Hồ sơ {code} đã có kết quả sớm hơn ngày hẹn {date}. Mời ông/bà đến nhận. Tra cứu: {link}"
@@ -59,7 +59,7 @@ DEFAULTS = {
 _COMMON = ("code", "procedure", "date", "link")
 PLACEHOLDERS = {
     Kind.RECEIPT: _COMMON,
-    Kind.SUPPLEMENT: (*_COMMON, "missing", "officer"),
+    Kind.SUPPLEMENT: (*_COMMON, "missing", "officer", "upload"),
     Kind.RESULT_EARLY: _COMMON,
     Kind.RESULT_READY: _COMMON,
     Kind.APOLOGY: (*_COMMON, "reason"),
@@ -177,6 +177,7 @@ def sample_values(kind):
         "officer": _("Nguyễn Thị Bình, chuyên viên (0236 3822 123)"),
         "reason": _("cần xác minh thêm với cơ quan liên quan"),
         "account": "“Nguyễn A.” (…4821)",
+        "upload": link.replace("/tra-cuu/mau-vi-du/", "/bo-sung/mau-vi-du/"),
     }
 
 

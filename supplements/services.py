@@ -138,7 +138,24 @@ def attach_file(
         raise
     # A rollback of the caller's transaction would leave the stored file without its row: the
     # retention task (supplements.tasks) deletes such orphans too.
+    status_page_changed(dossier)
     return record
+
+
+def status_page_changed(dossier: Dossier):
+    """The citizen's status page lists the files sent online: its cached copies go after the commit.
+    Every change of a file the citizen sees (received, item chosen, accepted, refused) calls this."""
+    from dossiers.lookup import invalidate_cached_status
+
+    token = dossier.lookup_token
+    transaction.on_commit(lambda: invalidate_cached_status(sender=None, dossier=_Token(token), event=None))
+
+
+class _Token:
+    """What the status page's cache invalidation reads of a dossier: its lookup token."""
+
+    def __init__(self, lookup_token):
+        self.lookup_token = lookup_token
 
 
 def choose_item(file: SupplementFile, item: MissingComponent) -> SupplementFile:
@@ -152,6 +169,7 @@ def choose_item(file: SupplementFile, item: MissingComponent) -> SupplementFile:
         locked.item = item
         locked.state = FileState.RECEIVED
         locked.save(update_fields=["item", "state"])
+        status_page_changed(locked.dossier)
     return locked
 
 

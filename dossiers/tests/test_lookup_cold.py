@@ -81,6 +81,7 @@ def as_before(dossier) -> dict:
         "result_ready_at": _datetime(dossier.result_ready_at),
         "returned_at": _datetime(dossier.returned_at),
         "timeline": [],
+        "online_files": [],  # nothing sent online in these dossiers (supplements/tests: the list itself)
     }
     if dossier.status == Status.SUPPLEMENT:
         request = dossier.supplement_requests.order_by("-requested_at").prefetch_related("items").first()
@@ -245,7 +246,9 @@ def test_the_cold_qr_page_is_one_statement_and_the_same_page(dossier):
         response = client.get(f"/tra-cuu/{dossier.lookup_token}/", **HOST)
     assert response.status_code == 200
     _one_statement(queries)
-    expected = render_to_string("lookup/status.html", {"s": as_before(dossier)}, request=response.wsgi_request)
+    expected = render_to_string(
+        "lookup/status.html", {"s": as_before(dossier), "token": dossier.lookup_token}, request=response.wsgi_request
+    )
     assert response.content.decode() == expected
     for secret in SECRETS:
         assert secret not in expected
