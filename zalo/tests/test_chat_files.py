@@ -238,6 +238,27 @@ def test_no_linked_dossier_or_no_open_request_gets_a_clear_answer(zalo, dossier,
     assert not SupplementFile.objects.exists()
 
 
+def test_two_dossiers_waiting_the_bot_sends_each_ones_upload_link_and_attaches_nothing(
+    zalo, dossier, reception, specialist, queued, callbacks
+):
+    from supplements import links
+
+    second = receive(reception)
+    dossier_services.hand_over(second, reception, to_department=specialist.department, to_officer=specialist)
+    second.refresh_from_db()
+    for each in (dossier, second):
+        ask(each, specialist, "Giấy chứng sinh")
+        link(each)
+    run_task(deliver(photo_event(zalo), callbacks, queued), callbacks)
+    assert not SupplementFile.objects.exists()
+    answer = replies(zalo)[-1]
+    assert "có 2 hồ sơ đang chờ bổ sung" in answer
+    sent = dict(line[2:].split(": ", 1) for line in answer.splitlines()[1:])
+    for each in (dossier, second):  # each link opens its own dossier's upload page
+        token = sent[each.code].rstrip("/").rsplit("/", 1)[1]
+        assert links.open_link(token).dossier == each
+
+
 def test_a_url_that_is_not_zalos_is_not_fetched(zalo, dossier, specialist, queued, callbacks):
     ask(dossier, specialist, "Giấy chứng sinh")
     link(dossier)
