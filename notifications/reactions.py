@@ -170,6 +170,7 @@ def announce_refused_files(sender, dossier, request, files, missing, officer, **
         link=lookup_url(dossier),
         missing=missing,
         officer=officer,
+        upload=upload_url(dossier, request),  # the request is still open: the citizen sends again
     )
     render = partial(texts.render, Kind.SUPPLEMENT_REFUSED)
     text = fit_text(render, values) or render(**values)

@@ -52,7 +52,7 @@ DEFAULTS = {
     ),
     Kind.SUPPLEMENT_REFUSED: gettext_lazy(
         "Hồ sơ {code}: giấy tờ bổ sung ông/bà gửi chưa được chấp nhận. Hồ sơ vẫn còn thiếu: {missing}. "
-        "Vui lòng gửi lại qua Zalo hoặc trang tra cứu, hoặc liên hệ {officer}. Tra cứu: {link}"
+        "Vui lòng gửi lại qua Zalo này hoặc tải lên tại: {upload} – hoặc liên hệ {officer}. Tra cứu: {link}"
     ),
 }
 
@@ -65,7 +65,7 @@ PLACEHOLDERS = {
     Kind.APOLOGY: (*_COMMON, "reason"),
     Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
-    Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer"),
+    Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer", "upload"),
 }
 
 

@@ -29,6 +29,7 @@ from offices.models import Officer
 
 from . import checks
 from .checks import FileRefused
+from .links import upload_url
 from .models import FileState, Source, SupplementFile
 from .signals import supplement_files_refused
 
@@ -380,7 +381,11 @@ def refusal_values(dossier) -> dict:
         .order_by("-reviewed_at", "-id")
         .first()
     )
-    return {"missing": still_missing_text(request), "officer": _contact(last.reviewed_by if last else None)}
+    return {
+        "missing": still_missing_text(request),
+        "officer": _contact(last.reviewed_by if last else None),
+        "upload": upload_url(dossier, request) if request.received_at is None else "",
+    }
 
 
 def finish_review(request, officer, *, expected_version=None) -> Review:

@@ -1,11 +1,7 @@
 """Officers decide per item (issue 13.2): accept files, refuse one with a reason, tell the citizen once
 everything still missing, and, every item accepted, receive the supplement as for paper."""
 
-import threading
-
 import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
 
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, Status
@@ -28,9 +24,9 @@ def media(settings, tmp_path):
     return tmp_path / "media"
 
 
-def supplement_requested(reception, specialist):
+def supplement_requested(reception, specialist, procedure=None):
     """A dossier the ward's specialist holds, with three items asked for."""
-    dossier = receive(reception, ProcedureFactory(department=specialist.department))
+    dossier = receive(reception, procedure or ProcedureFactory(department=specialist.department))
     dossier = dossier_services.hand_over(dossier, reception, to_department=specialist.department, to_officer=specialist)
     dossier = dossier_services.request_supplement(
         dossier,
@@ -182,55 +178,3 @@ def test_a_decision_on_a_file_someone_already_decided_is_refused_as_stale(arrive
     assert SupplementFile.objects.get(pk=files["to_khai"].pk).state == FileState.RECEIVED  # all or nothing
     with pytest.raises(dossier_services.StaleDossier, match="vừa được người khác cập nhật"):
         services.accept_files([files["to_khai"]], reception, expected_version=dossier.version - 1)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_officers_reviewing_the_same_file_at_once_do_not_both_win(danang):
-    """Two real connections: one accepts, the other refuses the same photo at the same moment; the dossier
-    row lock serves them one after the other and the second finds the file no longer waiting."""
-    from offices.models import Department
-
-    with tenant_context(danang):
-        desk = Department.objects.create(code="TTHCC-R", name="Một cửa", is_reception=True)
-        ward = Department.objects.create(code="PHUONG-R", name="Phường")
-        reception = OfficerFactory(role="reception", department=desk)
-        specialist = OfficerFactory(role="specialist", department=ward)
-        dossier = supplement_requested(reception, specialist)
-        photo = send(dossier, "Ảnh 4x6", png(), "anh.png")
-    connection.set_schema_to_public()
-
-    barrier = threading.Barrier(2)
-    outcomes = {}
-
-    def decide(name, call):
-        try:
-            with tenant_context(danang):
-                barrier.wait(timeout=10)
-                call()
-            outcomes[name] = "won"
-        except dossier_services.StaleDossier:
-            outcomes[name] = "stale"
-        finally:
-            connection.close()
-
-    version = dossier.version
-    threads = [
-        threading.Thread(
-            target=decide,
-            args=("accept", lambda: services.accept_files([photo], specialist, expected_version=version)),
-        ),
-        threading.Thread(
-            target=decide,
-            args=("refuse", lambda: services.refuse_file(photo, reception, "Ảnh mờ", expected_version=version)),
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes.values()) == ["stale", "won"], outcomes
-    with tenant_context(danang):
-        photo.refresh_from_db()
-        winner = "accept" if photo.state == FileState.ACCEPTED else "refuse"
-        assert outcomes[winner] == "won"
-        assert photo.reviewed_by == (specialist if winner == "accept" else reception)
