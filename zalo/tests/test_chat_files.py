@@ -161,6 +161,20 @@ def test_a_file_left_waiting_by_an_earlier_request_is_not_the_one_a_number_answe
     assert "“Giấy ủy quyền”" in replies(zalo)[-1]
 
 
+def test_one_message_with_two_photos_keeps_both_once(zalo, dossier, specialist, queued, callbacks):
+    ask(dossier, specialist, "Tờ khai", "Giấy chứng sinh")
+    link(dossier)
+    event = photo_event(zalo)
+    second = zalo.store_media(jpeg(color="blue"), "image/jpeg", "b.jpg")["url"]
+    event["message"]["attachments"].append({"type": "image", "payload": {"url": second, "thumbnail": second}})
+    key = deliver(event, callbacks, queued)
+    assert run_task(key, callbacks) == "media:2/2"
+    run_task(key, callbacks)
+    msg_id = event["message"]["msg_id"]
+    assert sorted(SupplementFile.objects.values_list("zalo_message_id", flat=True)) == [msg_id, f"{msg_id}#1"]
+    assert len([r for r in replies(zalo) if "Đây là giấy tờ nào" in r]) == 2
+
+
 def test_a_replayed_webhook_and_a_task_run_twice_attach_once_and_answer_once(
     zalo, dossier, specialist, queued, callbacks
 ):
