@@ -91,7 +91,9 @@ def no_target_text(user_id, waiting):
                 "Tài khoản Zalo này chưa liên kết với hồ sơ nào nên chưa nhận được giấy tờ. Vui lòng gửi: <mã hồ sơ> "
                 "<số điện thoại hoặc số CCCD của người nộp>, rồi gửi lại ảnh hoặc tệp."
             )
-        return _("Hồ sơ của ông/bà hiện không có yêu cầu bổ sung nào đang chờ, nên tệp này không được nhận.")
+        from supplements import services as supplements
+
+        return supplements._no_open_request().message  # the intake's own words for it
     from supplements import links
 
     lines = [

@@ -248,7 +248,7 @@ def test_no_linked_dossier_or_no_open_request_gets_a_clear_answer(zalo, dossier,
     dossier_services.receive_supplement(dossier, specialist)
     link(dossier)
     run_task(deliver(photo_event(zalo), callbacks, queued), callbacks)
-    assert "không có yêu cầu bổ sung nào đang chờ" in replies(zalo)[-1]
+    assert "không có yêu cầu bổ sung giấy tờ nào đang chờ" in replies(zalo)[-1]
     assert not SupplementFile.objects.exists()
 
 
