@@ -210,3 +210,15 @@ def test_an_expired_url_is_final_and_a_busy_cdn_is_retried(cdn):
     assert "gửi lại" in refused.value.message
     with pytest.raises(media.Unavailable):
         media.fetch(cdn.url + "/busy", 10_000)
+
+
+def test_the_address_actually_connected_to_is_checked_too(cdn, monkeypatch):
+    """DNS rebinding: the name resolved to a public address when checked, the connection went elsewhere."""
+    monkeypatch.setattr(media, "check_url", lambda url: False)  # as if a public CDN host had been checked
+    with pytest.raises(media.Refused):
+        media.fetch(cdn.url + "/photo.png", 10_000)  # connected to 127.0.0.1: refused, body never read
+    seen = []
+    real_public = media._public
+    monkeypatch.setattr(media, "_public", lambda address: seen.append(address) or True)
+    assert media.fetch(cdn.url + "/photo.png", 10_000).content.startswith(b"\x89PNG")
+    assert seen == ["127.0.0.1"] and not real_public("127.0.0.1")
