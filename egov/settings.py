@@ -340,6 +340,11 @@ ZALO_WEBHOOK_MAX_BODY_BYTES = int(env("ZALO_WEBHOOK_MAX_BODY_BYTES", str(64 * 10
 ZALO_WEBHOOK_MAX_AGE_SECONDS = int(env("ZALO_WEBHOOK_MAX_AGE_SECONDS", str(15 * 60)))
 ZALO_HTTP_TIMEOUT = float(env("ZALO_HTTP_TIMEOUT", "10"))
 ZALO_CS_WINDOW_DAYS = float(env("ZALO_CS_WINDOW_DAYS", "7"))  # CS messages only after a recent interaction
+# Images and files citizens send in the OA chat are fetched only from Zalo's CDN (domain suffixes; [2nd]:
+# photo-*.zdn.vn, *.zadn.vn, dl*.zalo.me) or a configured Zalo base URL's host (zalo/media.py).
+ZALO_MEDIA_HOSTS = [
+    h for h in env("ZALO_MEDIA_HOSTS", ".zdn.vn,.zadn.vn,.zalo.me,.zaloapp.com").split(",") if h.strip()
+]
 # Cover photo of broadcast articles (Zalo fetches it); empty: the portal's own /static/broadcasts/article-cover.png.
 BROADCAST_ARTICLE_COVER_URL = env("BROADCAST_ARTICLE_COVER_URL", "")
 

@@ -97,6 +97,8 @@ Control API (not part of Zalo; JSON in and out; never subject to faults)
                                  client timeout shorter than that sees the receipt arrive before giving up;
                                  with ``hold_answer_until_released`` true the answer is also held until
                                  ``FakeZalo.release_answers()`` (or ``POST /_fake/release``).
+                                 ``media_error_next`` N: the next N downloads of ``/_fake/media/`` answer
+                                 ``http_error_status`` (Zalo's CDN failing; the portal retries).
 ``POST /_fake/clock``            ``{"advance": seconds}`` moves the fake's clock forward (token expiry, CS window,
                                  daily quota) — ``GET`` shows it.
 ``POST /_fake/follow``           ``{"oa_id"?, "user_id", "name"?}`` citizen follows (``follow`` webhook).

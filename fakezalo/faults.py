@@ -34,6 +34,7 @@ class Faults:
     hold_answer_next: int = 0
     hold_answer_seconds: float = 0.0
     hold_answer_until_released: bool = False
+    media_error_next: int = 0  # the next N fetches of /_fake/media/ answer http_error_status (a CDN hiccup)
 
 
 class FaultsMixin:

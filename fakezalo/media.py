@@ -155,6 +155,9 @@ class MediaMixin:
     def serve_media(self, path: str) -> Response:
         """``GET /_fake/media/<id>/<name>``: the bytes, or 404."""
         media_id = path.removeprefix("/_fake/media/").split("/", 1)[0]
+        failed = self._media_fault()
+        if failed is not None:
+            return failed
         with self._lock:
             item = self.media.get(media_id)
         if item is None:
@@ -164,6 +167,16 @@ class MediaMixin:
         if item["content_type"] not in IMAGE_TYPES:
             headers.append(("Content-Disposition", f"attachment; filename*=UTF-8''{quote(item['name'])}"))
         return Response(200, item["content"], item["content_type"], headers)
+
+    def _media_fault(self) -> Response | None:
+        """``media_error_next``: Zalo's CDN failing a download (the portal's task must retry, once attached)."""
+        with self._lock:
+            if self.faults.media_error_next <= 0:
+                return None
+            self.faults.media_error_next -= 1
+            self.fault_counts["media_error"] += 1
+            status = self.faults.http_error_status
+        return Response(status, b"CDN unavailable", "text/plain; charset=utf-8")
 
     def _article_upload_image(self, req: Request) -> Response:
         self._auth(req)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications import delivery
 
-from . import accounts, bot
+from . import accounts, bot, chatfiles
 from .models import CitizenQuestion, DossierLink, Follower, FollowerWard, InboundEvent
 from .signals import dossier_link_created
 
@@ -63,6 +63,10 @@ def on_text(payload):
     user_id = payload["sender"]["id"]
     text = (payload.get("message") or {}).get("text", "")
     follower = _follower(user_id, when)
+    choice = chatfiles.answer_item_choice(user_id, text)  # "2": which missing item a file sent in chat answers
+    if choice is not None:
+        transaction.on_commit(lambda: send_reply(user_id, choice))
+        return "item_chosen"
     reply = bot.answer(user_id, text)
     if reply.dossier is not None:
         outcome = link_dossier(reply.dossier, follower)
@@ -142,6 +146,20 @@ def _follow_ward(dossier, follower):
         )
 
 
+def on_media(payload):
+    """A photo or file sent in the chat: fetched and attached later by a task (zalo.chatfiles)."""
+    from .tasks import fetch_chat_files
+
+    _follower(payload["sender"]["id"], event_time(payload))
+    found = chatfiles.attachments(payload)
+    chatfiles.message_id(payload, 0)  # a message id is required: files are kept once per message
+    if not found:
+        return "ignored"
+    key = dedupe_key(payload)
+    transaction.on_commit(lambda: fetch_chat_files.delay(key))
+    return chatfiles.progress_outcome(0, len(found))
+
+
 def on_received(payload):
     from broadcasts.delivery import record_receipt
 
@@ -164,6 +182,8 @@ HANDLERS = {
     "follow": on_follow,
     "unfollow": on_unfollow,
     "user_send_text": on_text,
+    "user_send_image": on_media,
+    "user_send_file": on_media,
     "user_received_message": on_received,
     "user_seen_message": on_seen,
 }

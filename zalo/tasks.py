@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import accounts, inbox
+from . import accounts, chatfiles, inbox, media
 
 
 @shared_task
@@ -15,3 +15,16 @@ def refresh_token_ahead():
 @shared_task(acks_late=True)
 def process_inbound_event(event_id):
     return inbox.process(event_id)
+
+
+FETCH_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=FETCH_RETRIES)
+def fetch_chat_files(self, event_key):
+    """Fetch the photos/files of a stored user_send_image/user_send_file event and attach them (once)."""
+    final = self.request.retries >= FETCH_RETRIES
+    try:
+        return chatfiles.handle(event_key, final_attempt=final)
+    except media.Unavailable as exc:
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
