@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     APOLOGY = "apology", _("Xin lỗi, hẹn lại ngày trả")
     NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
     ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
+    RATING = "rating", _("Mời đánh giá mức độ hài lòng")
 
 
 class Channel(models.TextChoices):

@@ -44,6 +44,7 @@ KIND_SOURCES = {
     "apology": (*_DOSSIER, "reason"),
     "new_appointment": (*_DOSSIER, "reason"),
     "zalo_link": (*_DOSSIER, "account"),
+    "rating": _DOSSIER,
     "broadcast": ("title", "content"),
 }
 

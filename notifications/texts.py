@@ -50,6 +50,10 @@ DEFAULTS = {
         "Tài khoản Zalo {account} vừa đăng ký nhận tin về hồ sơ {code}. Nếu không phải ông/bà, vui lòng báo "
         "bộ phận một cửa để gỡ tài khoản này. Tra cứu: {link}"
     ),
+    Kind.RATING: gettext_lazy(
+        "Hồ sơ {code} ({procedure}) đã trả kết quả. Mời ông/bà đánh giá mức độ hài lòng: bấm một nút bên dưới "
+        "hoặc trả lời tin này bằng một số từ 1 (rất không hài lòng) đến 5 (rất hài lòng). Góp ý thêm: {link}"
+    ),
 }
 
 _COMMON = ("code", "procedure", "date", "link")
@@ -61,6 +65,7 @@ PLACEHOLDERS = {
     Kind.APOLOGY: (*_COMMON, "reason"),
     Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
+    Kind.RATING: _COMMON,
 }
 
 

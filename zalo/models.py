@@ -201,6 +201,7 @@ class MessageTemplate(models.Model):
         NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
         ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
         BROADCAST = "broadcast", _("Tin cảnh báo, thông báo")
+        RATING = "rating", _("Mời đánh giá mức độ hài lòng")
 
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("dùng cho loại tin"), max_length=20, choices=Kind.choices)
