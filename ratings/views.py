@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from dossiers import lookup
@@ -21,6 +22,10 @@ from .chat import LABELS
 from .models import Rating
 
 
+# No CSRF token: the URL's own token is the secret a forged cross-site post would need, no session or
+# cookie is involved, and the page's Referrer-Policy: no-referrer makes browsers post with `Origin: null`
+# (Django's origin check refused every citizen's tap, found by the browser test).
+@csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def rate_page(request, token):
