@@ -77,6 +77,7 @@ TENANT_APPS = [
     "notifications",
     "broadcasts",
     "supplements",
+    "ratings",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -345,6 +346,10 @@ ZALO_CS_WINDOW_DAYS = float(env("ZALO_CS_WINDOW_DAYS", "7"))  # CS messages only
 ZALO_MEDIA_HOSTS = [
     h for h in env("ZALO_MEDIA_HOSTS", ".zdn.vn,.zadn.vn,.zalo.me,.zaloapp.com").split(",") if h.strip()
 ]
+# A citizen's rating of a returned dossier may be changed this many days after it was first given.
+RATING_CHANGE_DAYS = float(env("RATING_CHANGE_DAYS", "7"))
+# A bare "1".."5" in the OA chat rates the dossier of a rating request sent to that account this recently.
+RATING_CHAT_REPLY_DAYS = float(env("RATING_CHAT_REPLY_DAYS", "14"))
 # Cover photo of broadcast articles (Zalo fetches it); empty: the portal's own /static/broadcasts/article-cover.png.
 BROADCAST_ARTICLE_COVER_URL = env("BROADCAST_ARTICLE_COVER_URL", "")
 

@@ -8,12 +8,14 @@ from broadcasts import views as broadcast_views
 from dossiers import views_public
 from offices import views as offices_views
 from provinces import views
+from ratings import views as rating_views
 from zalo import webhook as zalo_webhook
 
 urlpatterns = [
     path("", views.province_home, name="province-home"),
     path("tra-cuu/", views_public.lookup_form, name="lookup"),
     path("tra-cuu/<str:token>/", views_public.status_page, name="lookup-status"),
+    path("tra-cuu/<str:token>/danh-gia/", rating_views.rate_page, name="rating-page"),
     path("admin/xac-thuc-hai-buoc/", offices_views.two_factor, name="two-factor"),
     path("", include("supplements.urls")),  # the upload link, citizens' and officers' files (before admin/)
     path("admin/", admin.site.urls),

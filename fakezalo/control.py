@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from . import ratings
 from .faults import Faults
 from .media import MediaMixin
 from .phone import _html_response
@@ -40,6 +41,12 @@ class ControlMixin:
                 return self.serve_media(path)
             if path == "/_fake/ui/send_media" and req.method == "POST":
                 return self._back(self._ui_send_media(req))
+            if path in ("/_fake/ui/tap_button", "/_fake/ui/zns_rate") and req.method == "POST":
+                form = _flat_form(req.body)
+                ratings.handle_ui(self, path, form)
+                return self._back(form)
+            if path == "/_fake/zns_rate" and req.method == "POST":
+                return _json_response(ratings.control_zns_rate(self, json.loads(req.body or b"{}")))
             if path == "/_fake/ui/follow" and req.method == "POST":
                 form = _flat_form(req.body)
                 if form.get("user_id", "").strip():

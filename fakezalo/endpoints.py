@@ -11,6 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from . import ratings
 from .media import MediaMixin
 from .phone import _html_response, _page
 from .protocol import (
@@ -170,6 +171,9 @@ class EndpointsMixin:
             raise _Answer(-201, "Tham số không hợp lệ: thiếu recipient.user_id")
         if not isinstance(text, str) or not text.strip() or len(text) > 2000:
             raise _Answer(-201, "Tham số không hợp lệ: message.text rỗng hoặc dài quá 2000 ký tự")
+        buttons, button_error = ratings.cs_buttons(message)
+        if button_error:
+            raise _Answer(-201, button_error)
         user_id = str(user_id)
         with self._lock:
             self._recipient_fault(user_id)
@@ -195,6 +199,7 @@ class EndpointsMixin:
                     "text": text,
                     "msg_id": msg_id,
                     "key": key,
+                    **({"buttons": buttons} if buttons else {}),
                 }
             )
             self._schedule_receipts(oa, user_id, msg_id, None)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from . import ratings
 from .protocol import (
     VN_TZ,
     ZNS_PHONE,
@@ -69,6 +70,7 @@ class PhoneMixin:
             if chosen and chosen != f"{oa_id}|{who}":
                 continue
             is_phone = bool(ZNS_PHONE.fullmatch(who))
+            back = "/_fake/?" + urlencode({"r": chosen}) if chosen else "/_fake/"
             bubbles = []
             for m in msgs[-50:]:
                 when = datetime.fromtimestamp(int(m["time"]) / 1000, UTC).astimezone(VN_TZ).strftime("%d/%m %H:%M")
@@ -77,13 +79,13 @@ class PhoneMixin:
                 bubbles.append(
                     f'<div class="b {side}"><div class="k">{e(labels.get(m["kind"], m["kind"]))}{e(extra)}</div>'
                     f'<div class="t">{e(str(m.get("text", "")))}</div>{attachment_html(m.get("attachment"))}'
+                    f"{ratings.rating_controls_html(self, m, back)}"
                     f'<div class="w">{e(when)}</div></div>'
                 )
             if not bubbles:
                 bubbles.append('<p class="muted">Chưa có tin nhắn.</p>')
             title = names.get((oa_id, who)) or ("Số điện thoại " + who if is_phone else "Người dùng " + who)
             badge = "Đang quan tâm OA" if (oa_id, who) in followers else ("ZNS" if is_phone else "Chưa quan tâm OA")
-            back = "/_fake/?" + urlencode({"r": chosen}) if chosen else "/_fake/"
             form = ""
             if not is_phone:
                 hidden = (

@@ -153,9 +153,23 @@ def _cs_text(row):
     return row.text
 
 
+def _cs_buttons(row):
+    """Reply buttons under a CS message: only the rating request has them (ratings/chat.py)."""
+    if row.kind != Kind.RATING:
+        return None
+    from ratings.chat import buttons_for
+
+    return buttons_for(row)
+
+
 def _send(channel, recipient, row, template_id, data):
     client = accounts.client()
     if channel == Channel.CS:
+        buttons = _cs_buttons(row)
+        if buttons:
+            return accounts.call_with_token(
+                lambda token: client.send_cs_message(token, recipient, _cs_text(row), buttons=buttons)
+            )
         return accounts.call_with_token(lambda token: client.send_cs_message(token, recipient, _cs_text(row)))
     if channel == Channel.TEMPLATE:
         return accounts.call_with_token(lambda token: client.send_template_message(token, recipient, template_id, data))

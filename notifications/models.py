@@ -15,6 +15,7 @@ class Kind(models.TextChoices):
     NEW_APPOINTMENT = "new_appointment", _("Hẹn lại ngày trả sau bổ sung")
     ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
     SUPPLEMENT_REFUSED = "supplement_refused", _("Giấy tờ bổ sung chưa được chấp nhận")
+    RATING = "rating", _("Mời đánh giá mức độ hài lòng")
 
 
 class Channel(models.TextChoices):

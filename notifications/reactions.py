@@ -44,6 +44,10 @@ def _values(event, dossier, kind):
         "link": lookup_url(dossier),
         "reason": event.citizen_note if event is not None else "",
     }
+    if kind == Kind.RATING:  # the one-tap rating page on the citizen's token
+        from ratings.links import rating_url
+
+        values["link"] = rating_url(dossier)
     if kind == Kind.SUPPLEMENT:
         request = dossier.supplement_requests.order_by("-requested_at").first()
         if request:

@@ -45,6 +45,7 @@ KIND_SOURCES = {
     "new_appointment": (*_DOSSIER, "reason"),
     "zalo_link": (*_DOSSIER, "account"),
     "supplement_refused": (*_DOSSIER, "missing", "officer"),
+    "rating": _DOSSIER,
     "broadcast": ("title", "content"),
 }
 

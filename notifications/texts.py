@@ -54,6 +54,10 @@ DEFAULTS = {
         "Hồ sơ {code}: giấy tờ bổ sung ông/bà gửi chưa được chấp nhận. Hồ sơ vẫn còn thiếu: {missing}. "
         "Vui lòng gửi lại qua Zalo này hoặc tải lên tại: {upload} – hoặc liên hệ {officer}. Tra cứu: {link}"
     ),
+    Kind.RATING: gettext_lazy(
+        "Hồ sơ {code} ({procedure}) đã trả kết quả. Mời ông/bà đánh giá mức độ hài lòng: bấm một nút bên dưới "
+        "hoặc trả lời tin này bằng một số từ 1 (rất không hài lòng) đến 5 (rất hài lòng). Góp ý thêm: {link}"
+    ),
 }
 
 _COMMON = ("code", "procedure", "date", "link")
@@ -66,6 +70,7 @@ PLACEHOLDERS = {
     Kind.NEW_APPOINTMENT: (*_COMMON, "reason"),
     Kind.ZALO_LINK: (*_COMMON, "account"),
     Kind.SUPPLEMENT_REFUSED: (*_COMMON, "missing", "officer", "upload"),
+    Kind.RATING: _COMMON,
 }
 
 

@@ -115,6 +115,10 @@ PROVINCE_ADMIN = Role(
         "broadcasts.view_broadcastsettings",
         "broadcasts.change_broadcastsettings",
         "broadcasts.add_broadcastsettings",
+        "ratings.view_rating",
+        "ratings.view_ratingtoanswer",
+        "ratings.change_ratingtoanswer",
+        "ratings.view_ratinganswerlog",
     ),
 )
 

@@ -214,9 +214,15 @@ class ZaloClient:
 
     # -- messages to one citizen -----------------------------------------------------------------
 
-    def send_cs_message(self, access_token: str, user_id: str, text: str) -> str:
-        """Customer-service text to a user who interacted within the window → ``message_id``."""
-        body = {"recipient": {"user_id": str(user_id)}, "message": {"text": text}}
+    def send_cs_message(self, access_token: str, user_id: str, text: str, buttons: list | None = None) -> str:
+        """Customer-service text to a user who interacted within the window → ``message_id``.
+
+        ``buttons`` (at most 5 of ``{"title", "type", "payload"}``): reply buttons under the text, as a
+        template attachment [?]; a tapped ``oa.query.*`` button comes back as the user's text (its payload)."""
+        message: dict[str, Any] = {"text": text}
+        if buttons:
+            message["attachment"] = {"type": "template", "payload": {"buttons": list(buttons)[:5]}}
+        body = {"recipient": {"user_id": str(user_id)}, "message": message}
         data = self._post(self.openapi_base_url, CS_MESSAGE_PATH, access_token, body)
         return self._message_id(data, CS_MESSAGE_PATH)
 

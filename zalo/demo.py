@@ -31,6 +31,10 @@ TEMPLATE_TEXTS = {
     "tpl-hen-lai": "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã nhận giấy tờ bổ sung. Ngày hẹn trả kết quả: <ngay_hen>. "
     "Tra cứu: <tra_cuu>",
 }
+# The ZNS rating template (issue 13.4): Zalo shows five stars under it and sends `user_feedback`.
+RATING_TEMPLATE = "tpl-danh-gia"
+RATING_PARAMS = (("ma_ho_so", "code", 50), ("ten_thu_tuc", "procedure", 100), ("tra_cuu", "link", 200))
+RATING_TEXT = "Hồ sơ <ma_ho_so> (<ten_thu_tuc>) đã trả kết quả. Mời ông/bà đánh giá mức độ hài lòng."
 TEMPLATES = {
     "template_receipt": "tpl-tiep-nhan",
     "template_supplement": "tpl-bo-sung",
@@ -57,6 +61,7 @@ def seed(province):
     }
     initial_refresh = f"demo-refresh-{_secret(slug, 'refresh')}"
     account, _created = ZaloAccount.objects.get_or_create(oa_id=values["oa_id"], defaults=values)
+    _seed_rating_template()
     # The fake starts with this refresh token every time: restart the demo chain from it.
     ZaloAccount.objects.filter(pk=account.pk).update(
         access_token="", refresh_token=initial_refresh, access_token_expires_at=None
@@ -74,6 +79,20 @@ def seed(province):
     )
 
 
+def _seed_rating_template():
+    from .models import MessageTemplate, TemplateParameter
+
+    template, created = MessageTemplate.objects.get_or_create(
+        channel=MessageTemplate.Channel.ZNS,
+        kind=MessageTemplate.Kind.RATING,
+        is_active=True,
+        defaults={"template_id": RATING_TEMPLATE, "name": "Đánh giá mức độ hài lòng"},
+    )
+    if created:
+        for name, source, max_length in RATING_PARAMS:
+            TemplateParameter.objects.create(template=template, name=name, source=source, max_length=max_length)
+
+
 def _write_fake_config(app):
     CONFIG.parent.mkdir(parents=True, exist_ok=True)
     config = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
@@ -82,5 +101,11 @@ def _write_fake_config(app):
     config["templates"] = {
         template_id: {"params": TEMPLATE_PARAMS, "text": TEMPLATE_TEXTS[template_id], "max_length": MAX_LENGTHS}
         for template_id in TEMPLATES.values()
+    }
+    config["templates"][RATING_TEMPLATE] = {
+        "params": [name for name, _source, _max in RATING_PARAMS],
+        "text": RATING_TEXT,
+        "max_length": {name: max_length for name, _source, max_length in RATING_PARAMS},
+        "rating": True,
     }
     CONFIG.write_text(json.dumps(config, ensure_ascii=False, indent=2))

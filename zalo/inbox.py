@@ -67,6 +67,10 @@ def on_text(payload):
     if choice is not None:
         transaction.on_commit(lambda: send_reply(user_id, choice))
         return "item_chosen"
+    rated = _rating_reply(follower, text)
+    if rated is not None:
+        transaction.on_commit(lambda: send_reply(user_id, rated))
+        return "rating"
     reply = bot.answer(user_id, text)
     if reply.dossier is not None:
         outcome = link_dossier(reply.dossier, follower)
@@ -90,6 +94,20 @@ def on_text(payload):
     if reply.dossier is None:
         return "answered"
     return "link_refused" if outcome == LINK_FULL else "linked"
+
+
+def _rating_reply(follower, text):
+    """A reply button or "1".."5" answering a rating request sent to this account (ratings/chat.py), else None."""
+    from ratings.chat import answer
+
+    return answer(follower, text)
+
+
+def on_feedback(payload):
+    """A ZNS rating template answered (``user_feedback``): ratings/chat.py."""
+    from ratings.chat import on_zns_feedback
+
+    return on_zns_feedback(payload)
 
 
 LINKED, ALREADY_LINKED, LINK_FULL = "linked", "already", "full"
@@ -186,6 +204,7 @@ HANDLERS = {
     "user_send_file": on_media,
     "user_received_message": on_received,
     "user_seen_message": on_seen,
+    "user_feedback": on_feedback,
 }
 
 

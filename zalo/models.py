@@ -202,6 +202,7 @@ class MessageTemplate(models.Model):
         ZALO_LINK = "zalo_link", _("Tài khoản Zalo đăng ký nhận tin hồ sơ")
         SUPPLEMENT_REFUSED = "supplement_refused", _("Giấy tờ bổ sung chưa được chấp nhận")
         BROADCAST = "broadcast", _("Tin cảnh báo, thông báo")
+        RATING = "rating", _("Mời đánh giá mức độ hài lòng")
 
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("dùng cho loại tin"), max_length=20, choices=Kind.choices)

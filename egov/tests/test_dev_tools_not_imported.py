@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT_APPS = ("provinces", "offices", "dossiers", "notifications", "zalo", "broadcasts", "supplements", "egov")
+PRODUCT_APPS = (
+    "provinces",
+    "offices",
+    "dossiers",
+    "notifications",
+    "zalo",
+    "broadcasts",
+    "supplements",
+    "ratings",
+    "egov",
+)
 DEV_TOOLS = ("fakezalo", "testing")
 
 

@@ -25,7 +25,17 @@ from provinces.demo import DEMO_PROVINCES
 
 pytestmark = pytest.mark.django_db
 
-PRODUCT_APPS = ("egov", "provinces", "offices", "dossiers", "zalo", "notifications", "broadcasts", "supplements")
+PRODUCT_APPS = (
+    "egov",
+    "provinces",
+    "offices",
+    "dossiers",
+    "zalo",
+    "notifications",
+    "broadcasts",
+    "supplements",
+    "ratings",
+)
 # The one module that names schemas in SQL: it creates a province's schema (DDL on the new schema).
 NAMES_SCHEMAS = {Path("provinces/schemas.py")}
 PUBLIC_TABLES = {"provinces_domain", "provinces_province"}
