@@ -4,7 +4,10 @@ Run after bench/lookup/run.py has seeded its database (BENCH_DATABASE_URL, BENCH
 same defaults). Asks N never-cached dossiers' pages (the bench's seeded tokens, from the end of the
 list) and the constant view, times them per request, then profiles the cold pages with cProfile:
 
-    .venv/bin/python bench/lookup/profile_cold.py [--requests 2000] [--top 40] [--no-profile]
+    .venv/bin/python bench/lookup/profile_cold.py [--requests 2000] [--rounds 5] [--top 40] [--no-profile]
+
+The timing alternates rounds of constant views and cold pages (a load from elsewhere on the machine
+touches both alike) and prints each round's ratio and their median.
 
 The Redis database is flushed first (it must be the benchmark's own).
 """
@@ -14,6 +17,7 @@ import cProfile
 import io
 import os
 import pstats
+import statistics
 import sys
 import time
 
@@ -31,7 +35,8 @@ SCHEMA = "danang"
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="per case and round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--no-profile", action="store_true")
@@ -51,7 +56,7 @@ def main():
             r[0]
             for r in conn.execute(
                 "SELECT lookup_token FROM dossiers_dossier WHERE lookup_token LIKE %s ORDER BY id DESC LIMIT %s",
-                [TOKEN_PREFIX + "%", 3 * args.requests + 10],
+                [TOKEN_PREFIX + "%", (args.rounds + 1) * args.requests + 10],
             )
         ]
     redis.Redis.from_url(REDIS).flushdb()
@@ -79,10 +84,19 @@ def main():
         return (time.perf_counter() - start) / len(paths) * 1000
 
     n = args.requests
-    constant = timed(["/bench/constant/"] * n)
-    cold = timed([f"/tra-cuu/{tokens.pop()}/" for _ in range(n)])
-    print(f"in-process, {n} requests each: constant {constant:.3f} ms, cold QR page {cold:.3f} ms per request")
-    print(f"ratio constant/cold = {constant / cold:.2f}")
+    ratios = []
+    for number in range(args.rounds):
+        constant = timed(["/bench/constant/"] * n)
+        cold = timed([f"/tra-cuu/{tokens.pop()}/" for _ in range(n)])
+        ratios.append(constant / cold)
+        print(
+            f"round {number + 1}: constant {constant:.3f} ms, cold QR page {cold:.3f} ms per request, "
+            f"ratio {ratios[-1]:.2f}"
+        )
+    print(
+        f"in-process, {args.rounds} rounds × {n} requests each: "
+        f"median ratio constant/cold = {statistics.median(ratios):.2f}"
+    )
     if args.no_profile:
         return
     paths = [f"/tra-cuu/{tokens.pop()}/" for _ in range(n)]
