@@ -11,7 +11,7 @@ import re
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -223,25 +223,59 @@ class _PreparedCursor(psycopg.Cursor):
 
 
 def _load(**filters) -> Found | None:
-    """The dossier matching one filter (lookup_token=, code= or pk=), read in one round trip."""
+    """The dossier matching one filter (lookup_token=, code= or pk=), read in one round trip.
+
+    Django's `connection.cursor()` would cost two more on a cold page: Django's health check
+    (`CONN_HEALTH_CHECKS`: a `SELECT 1` before a request's first statement) and django-tenants'
+    `SET search_path`, each waited for before the statement is sent. Here the `SET search_path`
+    (django-tenants' own, for the request's province) goes in the same round trip as the statement
+    (a psycopg pipeline), and the health check's guarantee is kept without its round trip: a
+    connection found dead by the statement itself (the server restarted, an idle connection cut) is
+    closed and the statement, which only reads, is sent once more on a new connection. Inside a
+    transaction (no new connection possible there) the check runs as Django would run it.
+    """
     ((name, value),) = filters.items()
     sql = _STATEMENTS.get(name)
     if sql is None:
         sql = _STATEMENTS[name] = _statement(_COLUMNS[name])
     params = {"value": value, "tz": timezone.get_current_timezone_name(), "hidden": _HIDDEN}
-    with connection.cursor():  # Django's: the connection checked, the province's search_path set
-        # Bound on the server and prepared once per connection: planning (three times the execution's
-        # cost) is saved. Safe across provinces: PostgreSQL parses a prepared statement again when
-        # search_path has changed. Logged as any query.
-        if connection.connection.prepare_threshold is None:
-            # Django turns preparing off; Django's own (client-side) cursors never prepare anyway, so
-            # this lets only ours do it, only when asked (`_PreparedCursor`). A transaction-mode
-            # pooler would break prepared statements, but tenants need a session-mode one already.
-            connection.connection.prepare_threshold = _NEVER_BY_ITSELF
-        raw = _PreparedCursor(connection.connection)
-        with connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw) as cursor:
+    if connection.in_atomic_block:
+        connection.close_if_health_check_failed()
+        return _fetch(sql, params)
+    try:
+        row = _fetch(sql, params)
+    except (OperationalError, InterfaceError):
+        if connection.is_usable():
+            raise  # the statement failed, not the connection
+        connection.close()
+        row = _fetch(sql, params)
+    connection.health_check_done = True  # the connection answered: as good as the check
+    return row
+
+
+def _fetch(sql, params) -> Found | None:
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    # Bound on the server and prepared once per connection: planning (three times the execution's
+    # cost) is saved. Safe across provinces: PostgreSQL parses a prepared statement again when
+    # search_path has changed.
+    if raw_connection.prepare_threshold is None:
+        # Django turns preparing off; Django's own (client-side) cursors never prepare anyway, so
+        # this lets only ours do it, only when asked (`_PreparedCursor`). A transaction-mode
+        # pooler would break prepared statements, but tenants need a session-mode one already.
+        raw_connection.prepare_threshold = _NEVER_BY_ITSELF
+    connection.validate_thread_sharing()
+    raw = _PreparedCursor(raw_connection)
+    # Django's wrapper: the statement logged as any query, errors as Django's.
+    wrapper = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with connection.wrap_database_errors, wrapper as cursor:
+        # One round trip: django-tenants' `SET search_path` for the request's province, then the
+        # statement, are sent together; the pipeline's end (a Sync) brings both answers back.
+        with raw_connection.pipeline():
+            with raw_connection.cursor() as setting:
+                connection._handle_search_path(setting)
             cursor.execute(sql, params)
-            row = cursor.fetchone()
+        row = cursor.fetchone()
     return Found(row) if row else None
 
 

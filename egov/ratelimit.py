@@ -6,8 +6,12 @@ Keys carry the province's schema, so one province's rush never throttles another
 import ipaddress
 import time
 from dataclasses import dataclass
+from functools import lru_cache
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from ipware import get_client_ip
 
 from .kv import client, tenant_key
@@ -70,6 +74,20 @@ def client_address(request) -> str:
     address stands for its /64, which one subscriber usually holds whole.
     """
     proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    meta = request.META
+    return _identity(proxies, meta.get("HTTP_X_FORWARDED_FOR") if proxies > 0 else None, meta.get("REMOTE_ADDR"))
+
+
+@lru_cache(maxsize=4096)
+def _identity(proxies: int, forwarded: str | None, remote: str | None) -> str:
+    """`client_address` of the two headers it reads, remembered: django-ipware's parsing costs more than a
+    cached QR page (the answer depends on nothing else; ipware's settings are cleared below when changed)."""
+    meta = {
+        name: value
+        for name, value in (("HTTP_X_FORWARDED_FOR", forwarded), ("REMOTE_ADDR", remote))
+        if value is not None
+    }
+    request = SimpleNamespace(META=meta)
     address = None
     if proxies > 0:
         # ipware counts the proxy addresses listed after the client; the proxy nearest us is REMOTE_ADDR.
@@ -79,6 +97,12 @@ def client_address(request) -> str:
     if address is None:
         address, _routable = get_client_ip(request, proxy_count=0, request_header_order=["REMOTE_ADDR"])
     return address_identity(address)
+
+
+@receiver(setting_changed)
+def _forget_identities(setting, **kwargs):
+    if setting.startswith("IPWARE_"):
+        _identity.cache_clear()
 
 
 def address_identity(address) -> str:

@@ -1,0 +1,222 @@
+"""A cold lookup is one round trip to PostgreSQL (issue 12), and still reads only its own province.
+
+Django's `connection.cursor()` would wait for a health check (`SELECT 1`, `CONN_HEALTH_CHECKS`) and
+for django-tenants' `SET search_path` before sending the statement: three round trips. The lookup
+sends the province's `SET search_path` and the statement together (a psycopg pipeline), without the
+health check; a connection found dead by the statement itself is replaced and the statement sent
+again. These tests use a connection of their own (autocommit, outside the test's transaction), as a
+web process has, watch what crosses the wire (libpq's trace) and kill the connection for real.
+"""
+
+import tempfile
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+from django.db import connection, connections
+from django.db.utils import ConnectionHandler
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from dossiers import lookup
+from dossiers.tests.factories import receive
+
+pytestmark = pytest.mark.django_db
+HOST = {"HTTP_HOST": "danang.localhost"}
+CODE = "000.00.14.H20-200703-0002"
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every statement this process sends to PostgreSQL, through any cursor (Django's, psycopg's, ours)."""
+    statements = []
+    real = psycopg.Cursor.execute
+
+    def recording(self, query, *args, **kwargs):
+        statements.append(query if isinstance(query, str) else repr(query))
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
+    return statements
+
+
+@pytest.fixture
+def own_connection(danang):
+    """A connection of the web process's kind in place of Django's default one for the test's duration:
+    autocommit, persistent, health checks on. It sees only committed rows (the provinces)."""
+    fresh = ConnectionHandler().create_connection("default")
+    assert fresh.settings_dict["CONN_HEALTH_CHECKS"], "the production setting these tests are about"
+    test_connection = connections["default"]
+    connections["default"] = fresh  # put back before the test's transaction is rolled back
+    try:
+        assert connection.connection is None and not connection.in_atomic_block
+        connection.set_tenant(danang)
+        yield fresh
+    finally:
+        connections["default"] = test_connection
+        fresh.close()
+
+
+def _new_request(conn, province):
+    """What Django and the tenant middleware do to the connection at the start of every request."""
+    conn.close_if_unusable_or_obsolete()  # a persistent connection: the health check is due again
+    conn.set_tenant(province)
+
+
+def _wire(conn, action):
+    """The protocol messages `action` exchanges on `conn`, as libpq traces them: [(direction, message)]."""
+    with tempfile.TemporaryFile("w+") as trace:
+        conn.connection.pgconn.trace(trace.fileno())
+        conn.connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            result = action()
+        finally:
+            conn.connection.pgconn.untrace()
+        trace.seek(0)
+        messages = [line.split("\t") for line in trace.read().splitlines() if line.strip()]
+    return result, [(m[0], " ".join(m[2:])) for m in messages]
+
+
+def _round_trips(messages):
+    """How many times the client waited for the server: each run of messages it sent, then answers."""
+    directions = [d for d, _ in messages]
+    return sum(1 for a, b in zip(directions, directions[1:], strict=False) if a == "F" and b == "B")
+
+
+def test_a_cold_lookup_on_a_kept_connection_is_one_round_trip(own_connection, danang, camau):
+    assert lookup._load(lookup_token="x" * 32) is None  # connects, prepares
+    _new_request(own_connection, danang)
+    assert not own_connection.health_check_done  # Django would send SELECT 1 before the next statement
+    found, messages = _wire(own_connection, lambda: lookup._load(lookup_token="y" * 32))
+    assert found is None
+    assert _round_trips(messages) == 1, messages
+    text = "\n".join(message for _, message in messages)
+    assert 'SET search_path = "danang","public"' in text and "SELECT 1" not in text
+    assert own_connection.health_check_done  # the statement answered: no check later in the request
+    # The next request is another province's: its search_path goes with the statement, still one trip.
+    _new_request(own_connection, camau)
+    _found, messages = _wire(own_connection, lambda: lookup._load(code=CODE))
+    assert _round_trips(messages) == 1 and 'SET search_path = "camau","public"' in messages[0][1], messages
+
+
+def test_the_round_trips_are_counted_right(own_connection):
+    """The counter can fail: Django's own cursor, health check due, is three round trips."""
+
+    def django_way():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM dossiers_dossier LIMIT 1")
+
+    django_way()  # connected
+    _new_request(own_connection, own_connection.tenant)
+    _result, messages = _wire(own_connection, django_way)
+    assert _round_trips(messages) == 3, messages
+
+
+def test_a_connection_the_server_cut_is_replaced_and_the_lookup_answers(own_connection, danang, camau, sent):
+    assert lookup._load(code=CODE) is None
+    pid = own_connection.connection.info.backend_pid
+    with psycopg.connect(own_connection.connection.info.dsn, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+        # Wait on the condition itself: the backend is gone.
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+            admin.execute("SELECT pg_sleep(0.01)")
+    _new_request(own_connection, danang)
+    sent.clear()
+    assert lookup._load(code=CODE) is None  # no error: answered on a new connection
+    assert own_connection.connection.info.backend_pid != pid
+    # The first try broke on the dead connection; the new one is set up by Django, then the province's
+    # search_path and the statement.
+    statement = sent[-1]
+    assert "dossiers_dossier" in statement and sent[-2] == 'SET search_path = "danang","public"'
+    assert any("set_config('TimeZone'" in s for s in sent[:-2])
+    _new_request(own_connection, camau)
+    sent.clear()
+    assert lookup._load(code=CODE) is None
+    assert sent == ['SET search_path = "camau","public"', statement]
+
+
+def test_a_failing_statement_on_a_live_connection_is_not_sent_twice(own_connection, danang, sent, monkeypatch):
+    """Only a dead connection is retried: a statement that fails on a good one fails once."""
+    assert lookup._load(lookup_token="x" * 32) is None
+    failing = "SELECT 1/0 WHERE %(value)s::text <> %(tz)s::text AND %(hidden)s::text[] IS NOT NULL"
+    monkeypatch.setitem(lookup._STATEMENTS, "lookup_token", failing)
+    _new_request(own_connection, danang)
+    sent.clear()
+    with pytest.raises(Exception, match="division by zero"):
+        lookup._load(lookup_token="x" * 32)
+    assert sent.count(failing) == 1
+
+
+# --- in the test's transaction: real dossiers ---------------------------------------------------------
+
+
+def test_the_province_of_the_request_is_read_whatever_search_path_the_connection_had(officers, danang, camau):
+    dossier = receive(officers["reception"], phone="0905123456")
+    for _ in range(2):
+        with tenant_context(camau):
+            assert lookup._load(lookup_token=dossier.lookup_token) is None
+            assert lookup._load(code=dossier.code) is None
+            assert lookup._load(pk=dossier.pk) is None
+        with tenant_context(danang):
+            assert lookup._load(lookup_token=dossier.lookup_token).code == dossier.code
+            assert lookup._load(code=dossier.code).id == dossier.id
+
+
+# --- the caller's address, remembered per header value -------------------------------------------------
+
+
+def _ipware_address(meta, proxies):
+    """`client_address` as it was before it remembered its answers: django-ipware on every request."""
+    from ipware import get_client_ip
+
+    from egov.ratelimit import address_identity
+
+    request = SimpleNamespace(META=meta)
+    address = None
+    if proxies > 0:
+        address, _ = get_client_ip(
+            request, proxy_count=proxies - 1, request_header_order=["HTTP_X_FORWARDED_FOR"], strict=False
+        )
+    if address is None:
+        address, _ = get_client_ip(request, proxy_count=0, request_header_order=["REMOTE_ADDR"])
+    return address_identity(address)
+
+
+METAS = [
+    {"REMOTE_ADDR": "203.0.113.7"},
+    {"REMOTE_ADDR": "2001:db8:1:2::5"},
+    {"REMOTE_ADDR": "::ffff:198.51.100.4"},
+    {"REMOTE_ADDR": "not an address"},
+    {"REMOTE_ADDR": ""},
+    {},
+    {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.7"},
+    {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.8"},
+    {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "garbage, 2001:db8::1"},
+    {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": ""},
+    {"REMOTE_ADDR": "10.0.0.3", "HTTP_X_FORWARDED_FOR": "192.0.2.1, 192.0.2.2, 192.0.2.3"},
+]
+
+
+@pytest.mark.parametrize("proxies", [0, 1, 2])
+def test_the_remembered_address_is_the_one_ipware_finds(settings, proxies):
+    from egov.ratelimit import client_address
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    for _ in range(2):  # computed, then remembered
+        for meta in METAS:
+            assert client_address(SimpleNamespace(META=meta)) == _ipware_address(meta, proxies), meta
+
+
+def test_unknown_tokens_on_the_qr_page_are_still_counted_per_address(officers, settings):
+    settings.LOOKUP_RATE_PER_ADDRESS = "3/60"
+    dossier = receive(officers["reception"], phone="0905123456")
+    sweeper = Client(REMOTE_ADDR="203.0.113.7")
+    for n in range(3):
+        assert sweeper.get(f"/tra-cuu/{'A' * 31}{n}/", **HOST).status_code == 404
+    assert sweeper.get(f"/tra-cuu/{dossier.lookup_token}/", **HOST).status_code == 429
+    same_64 = Client(REMOTE_ADDR="2001:db8:1:2::1")
+    for n in range(3):
+        assert same_64.get(f"/tra-cuu/{'B' * 31}{n}/", **HOST).status_code == 404
+    assert Client(REMOTE_ADDR="2001:db8:1:2::ffff").get(f"/tra-cuu/{dossier.lookup_token}/", **HOST).status_code == 429
+    response = Client(REMOTE_ADDR="203.0.113.8").get(f"/tra-cuu/{dossier.lookup_token}/", **HOST)
+    assert response.status_code == 200 and dossier.code in response.content.decode()
