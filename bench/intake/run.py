@@ -31,9 +31,9 @@ import psycopg
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, REDIS, ROOT, base_env, prepare_database, sh, wait_for_port
+from common import DB, REDIS, ROOT, base_env, free_port, prepare_database, sh, wait_for_port
 
-PORT = 8766
+PORT = int(os.environ.get("BENCH_PORT", "0")) or free_port()  # other benchmarks may run on the same machine
 HOST = "danang.localhost"
 SCHEMA = "danang"
 OFFICER = "motcua"
