@@ -43,7 +43,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
     every officer endpoint asks for both (permission check, places in the workflow, the intake)."""
 
     def authenticate_credentials(self, key):
-        token = self.get_model().objects.select_related("user__officer__department").filter(key=key).first()
+        model = self.get_model()
+        try:
+            token = model.objects.select_related("user__officer__department").get(key=key)
+        except model.DoesNotExist:
+            token = None
         if token is None or not token.user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal, message and all
         return (token.user, token)
