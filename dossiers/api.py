@@ -3,6 +3,8 @@
 Officer endpoints call the same services as the admin; the lookup uses the same module as the pages.
 """
 
+import copy
+
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -197,7 +199,24 @@ class ProcedureSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class FieldsBuiltOnce:
+    """A ModelSerializer's fields worked out from the model once per class, not once per instance.
+
+    DRF introspects the model for every serializer it makes (a dossier with its timeline: a sixth of an
+    intake's CPU). Each instance still gets fresh fields, copied as DRF copies declared ones (the same
+    arguments, instantiated anew), so nothing bound to one answer is shared with another; the fields
+    depend on the class alone (no `get_fields` here reads the request)."""
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()  # two threads may both build it: the same fields either way
+            cls._fields_built_once = built
+        return copy.deepcopy(built)
+
+
+class EventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     to_department = serializers.CharField(source="to_department.code", allow_null=True, default=None)
     to_officer = serializers.CharField(source="to_officer.user.username", allow_null=True, default=None)
     actor = serializers.CharField(source="actor.user.username", allow_null=True, default=None)
@@ -221,7 +240,7 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
-class DossierSerializer(serializers.ModelSerializer):
+class DossierSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     procedure = serializers.CharField(source="procedure.code")
     current_department = serializers.CharField(source="current_department.code", allow_null=True, default=None)
     current_officer = serializers.CharField(source="current_officer.user.username", allow_null=True, default=None)

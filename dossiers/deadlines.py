@@ -34,6 +34,7 @@ The clock (Decree 118/2025: time waiting for the citizen does not count)
   exactly `processing_days` working days before the due date (`pending_clock_start`).
 """
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -86,8 +87,20 @@ class WorkingCalendar:
         # Years are populated on demand: with expand=True the library fills a year the first time one of its
         # dates is looked up, so one cached object serves every year this calendar is asked about.
         self._holidays = holidays.country_holidays("VN", years=(), language="vi", expand=True)
+        # One calendar serves the threads of a web process (calendars.current_calendar): the library
+        # marks a year as filled before it fills it, so each year is filled once, under a lock.
+        self._years_filled: set[int] = set()
+        self._filling = threading.Lock()
+
+    def _fill(self, year: int):
+        if year not in self._years_filled:
+            with self._filling:
+                if year not in self._years_filled:
+                    self._holidays.get(date(year, 1, 1))  # fills the whole year (expand=True)
+                    self._years_filled.add(year)
 
     def _holiday_name(self, d: date) -> str | None:
+        self._fill(d.year)
         return self._holidays.get(d)
 
     def is_working_day(self, d: date) -> bool:
@@ -95,6 +108,7 @@ class WorkingCalendar:
             return True
         if d in self.days_off or self._holiday_name(d) is not None:
             return False
+        self._fill(d.year)
         return d.weekday() < 5 or d in self._holidays.weekend_workdays
 
     def day_off_reason(self, d: date) -> str | None:

@@ -28,6 +28,8 @@ class LocalCache:
         self._lock = threading.Lock()
         self._pid = None
         self._subscribed = threading.Event()
+        # Counts evictions: a value read from the database before an eviction arrived is not stored after it.
+        self.generation = 0
 
     # --- the listener ---------------------------------------------------------------------
 
@@ -56,6 +58,7 @@ class LocalCache:
             self._subscribed.clear()
             with self._lock:
                 self._data.clear()
+                self.generation += 1
             time.sleep(1)
 
     # --- use ------------------------------------------------------------------------------
@@ -69,11 +72,14 @@ class LocalCache:
             return None
         return entry[0]
 
-    def set(self, key, value):
+    def set(self, key, value, generation=None):
+        """Keep `value`; with `generation` (read before the value was), only if no eviction came since."""
         self._ensure_listener()
         if not self._subscribed.is_set():
             return
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             self._data[key] = (value, time.monotonic() + self.ttl)
             self._data.move_to_end(key)
             while len(self._data) > self.max_entries:
@@ -81,6 +87,7 @@ class LocalCache:
 
     def evict_local(self, keys):
         with self._lock:
+            self.generation += 1
             for key in keys:
                 self._data.pop(key, None)
 

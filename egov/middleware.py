@@ -9,11 +9,18 @@ used dropped first; an unknown host is never stored) and correct: adding, renami
 domain or a province evicts its hosts in this process at once and in every other web process
 through the local cache's Redis channel (provinces/signals.py). A process that lost the channel
 looks every host up in the database until it is back (egov/localcache.py).
+
+The same cache keeps other rarely changing data of a province that every intake reads (its primary
+domain for the receipt's link, its working-day calendar): `cached(key, compute)`, with `forget(keys)`
+called by whoever changes the rows (signals, in the writing transaction). A transaction that wrote
+such rows reads them from the database until it commits (its own writes are not in the cache, and a
+rolled-back write never gets there); after the commit every process drops the keys.
 """
 
 import logging
 
 from django.conf import settings
+from django.db import connection, transaction
 from django_tenants.middleware.main import TenantMainMiddleware
 from redis.exceptions import RedisError
 
@@ -21,6 +28,7 @@ from .localcache import LocalCache
 
 logger = logging.getLogger(__name__)
 PREFIX = "tenant-host:"
+PRIMARY_DOMAIN_PREFIX = "tenant-primary-domain:"  # + schema name: the host of the province's links
 _cache: LocalCache | None = None
 
 
@@ -34,20 +42,58 @@ def tenant_cache() -> LocalCache:
     return _cache
 
 
-def forget_hosts(hosts):
-    """Drop these host names' provinces here and in every web process.
-
-    Without Redis the other processes keep their copies until TENANT_CACHE_SECONDS run out (they
-    also stop serving from memory once their listener loses the channel).
-    """
-    keys = [PREFIX + host for host in hosts if host]
-    if not keys:
-        return
+def _evict(keys):
+    """Drop `keys` here and in every web process. Without Redis the other processes keep their copies
+    until TENANT_CACHE_SECONDS run out (they also stop serving from memory once their listener loses
+    the channel)."""
     try:
         tenant_cache().evict_everywhere(keys)
     except RedisError:
         tenant_cache().evict_local(keys)
-        logger.warning("tenant cache: could not announce the eviction of %s", ", ".join(hosts))
+        logger.warning("tenant cache: could not announce the eviction of %s", ", ".join(keys))
+
+
+class _EvictAfterCommit:
+    """The commit callback of `forget`; while it waits in `connection.run_on_commit`, its keys are
+    this transaction's own writes (a rollback drops it with them)."""
+
+    def __init__(self, keys):
+        self.keys = frozenset(keys)
+
+    def __call__(self):
+        _evict(self.keys)
+
+
+def forget(keys):
+    """Rows behind `keys` change in the current transaction: dropped here and everywhere now and after
+    the commit (other processes read the new rows then); until then this transaction bypasses them."""
+    keys = [key for key in keys if key]
+    if not keys:
+        return
+    _evict(keys)
+    transaction.on_commit(_EvictAfterCommit(keys))
+
+
+def _written_here(key) -> bool:
+    """Whether the current transaction changed the rows behind `key` (not committed yet)."""
+    return connection.in_atomic_block and any(
+        isinstance(callback, _EvictAfterCommit) and key in callback.keys
+        for _sids, callback, _robust in connection.run_on_commit
+    )
+
+
+def cached(key, compute):
+    """`compute()` kept for TENANT_CACHE_SECONDS in this process (not when 0, not None), dropped by `forget`."""
+    if getattr(settings, "TENANT_CACHE_SECONDS", 0) <= 0 or _written_here(key):
+        return compute()
+    cache = tenant_cache()
+    value = cache.get(key)
+    if value is None:
+        generation = cache.generation  # before the read: an eviction arriving during it wins
+        value = compute()
+        if value is not None:
+            cache.set(key, value, generation)
+    return value
 
 
 class CachedTenantMiddleware(TenantMainMiddleware):

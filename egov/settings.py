@@ -87,6 +87,12 @@ PUBLIC_SCHEMA_URLCONF = "egov.urls_public"
 ROOT_URLCONF = "egov.urls_tenant"
 PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", "localhost")
 TENANT_CACHE_SECONDS = int(env("TENANT_CACHE_SECONDS", "30"))
+# One `SET search_path` per connection and province instead of one before every statement. Safe here:
+# the middleware's set_tenant() makes each request set it again, django-tenants forgets it on
+# ROLLBACK / ROLLBACK TO SAVEPOINT (a SET inside an aborted transaction is undone) and on close, the
+# pool is session-level (never transaction mode), and no product code sets the search path itself
+# (egov/tests/test_schema_isolation.py checks each statement's search path).
+TENANT_LIMIT_SET_CALLS = env_bool("TENANT_LIMIT_SET_CALLS", True)
 TENANT_CACHE_MAX_ENTRIES = int(env("TENANT_CACHE_MAX_ENTRIES", "2048"))  # hosts per web process
 # A thousand provinces (provinces/schemas.py): a new province's schema is a copy of a template built
 # by the migrations; a province schema with nothing to migrate costs one query in migrate_schemas,
@@ -301,7 +307,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 REST_FRAMEWORK = {
     # Tokens and sessions live in the province's schema: a token of one province opens nothing in another.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "egov.api.TokenAuthentication",  # DRF's, with the officer and department in the same query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

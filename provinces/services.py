@@ -13,6 +13,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from egov.middleware import PRIMARY_DOMAIN_PREFIX, cached
+
 from .models import Domain, Province
 from .validators import validate_admin_code, validate_agency_code, validate_domain, validate_slug
 
@@ -137,9 +139,19 @@ def create_province(spec: ProvinceSpec) -> tuple[Province, bool]:
         return province, True
 
 
+def primary_host(province: Province) -> str:
+    """The province's primary domain ('' without one), kept in the web process's tenant cache: every
+    receipt and message links to it. Any change of the province's domains drops it (signals.py)."""
+
+    def read():
+        domain = province.get_primary_domain()
+        return domain.domain if domain else ""
+
+    return cached(PRIMARY_DOMAIN_PREFIX + province.schema_name, read)
+
+
 def province_url(province: Province, path: str = "/") -> str:
     """Absolute URL on a province's primary domain (development port included)."""
-    domain = province.get_primary_domain()
-    host = domain.domain if domain else settings.PUBLIC_DOMAIN
+    host = primary_host(province) or settings.PUBLIC_DOMAIN
     port = f":{settings.SITE_PORT}" if settings.SITE_PORT not in ("", "80", "443") else ""
     return f"{settings.SITE_SCHEME}://{host}{port}{path}"

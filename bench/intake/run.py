@@ -8,7 +8,8 @@ connection each) for a fixed time:
   (b) POST /api/v1/dossiers/: counter intakes of every demo procedure of the province, with all their
       components and a phone number (so each writes its receipt's outbox row), all at the same agency
       and day, i.e. the same daily counter.
-Prints intakes/s, p50/p99 latency, errors and the ratio b/a, then checks in SQL that every dossier
+Prints intakes/s, p50/p99 latency, errors, the server's CPU per request (gunicorn's processes, from
+/proc: the figure that other load on the machine changes least) and the ratio b/a, then checks in SQL that every dossier
 the run created has its outbox row (0 lost notifications), that the codes are unique, and how the
 day's sequence looks (numbers skipped, see dossiers/services.next_dossier_code). While the intakes
 run it samples pg_stat_activity: how many sessions wait on a lock (intakes queueing on the day's counter).
@@ -31,9 +32,9 @@ import psycopg
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, REDIS, ROOT, base_env, prepare_database, sh, wait_for_port
+from common import DB, REDIS, ROOT, base_env, free_port, prepare_database, sh, wait_for_port
 
-PORT = 8766
+PORT = int(os.environ.get("BENCH_PORT", "0")) or free_port()  # other benchmarks may run on the same machine
 HOST = "danang.localhost"
 SCHEMA = "danang"
 OFFICER = "motcua"
@@ -119,6 +120,23 @@ def sample_lock_waits(stop, samples):
                 [name],
             ).fetchone()
             samples.append(row)
+
+
+def server_cpu_seconds(pid):
+    """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / tick
 
 
 def drive(path, seconds, connections, bodies=None, tag=""):
@@ -243,15 +261,19 @@ def main():
         wait_for_port(PORT)
         drive("/bench/constant/", 3, args.connections)  # warm up every worker
         drive("/api/v1/dossiers/", 3, args.connections, bodies, tag + "w")
+        cpu = server_cpu_seconds(server.pid)
         results = {"a constant view": drive("/bench/constant/", args.seconds, args.connections)}
+        cpu_ms = {"a constant view": (server_cpu_seconds(server.pid) - cpu) * 1000}
         stop, samples = threading.Event(), []
         sampler = threading.Thread(target=sample_lock_waits, args=(stop, samples))
         sampler.start()
+        cpu = server_cpu_seconds(server.pid)
         try:
             results["b API intake"] = drive("/api/v1/dossiers/", args.seconds, args.connections, bodies, tag)
         finally:
             stop.set()
             sampler.join()
+        cpu_ms["b API intake"] = (server_cpu_seconds(server.pid) - cpu) * 1000
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -262,11 +284,13 @@ def main():
         f"\nintake benchmark: {len(bodies)} procedures, {args.seconds}s per run, {args.connections} connections, "
         f"gunicorn {args.workers} workers × 4 threads, DEBUG off, {os.cpu_count()} cores shared with the client"
     )
-    print(f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}")
+    # Server CPU: what gunicorn's processes used during the run, per request (the client's is apart).
+    print(f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}{'CPU ms/req':>12}")
     for name, r in results.items():
         ok = {"200"} if name.startswith("a") else {"201"}
         errors = sum(count for status, count in r["statuses"].items() if status not in ok)
-        print(f"{name:<20}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}{errors:>10}")
+        per_request = cpu_ms[name] / max(r["requests"], 1)
+        print(f"{name:<20}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}{errors:>10}{per_request:>12.2f}")
     intake = results["b API intake"]
     print(f"statuses of the intakes: {intake['statuses']}")
     print(f"ratio b/a = {intake['rps'] / results['a constant view']['rps']:.3f}")

@@ -244,3 +244,21 @@ def test_overlong_query_is_refused(reception):
     # Odd but short values are not errors either.
     for params in ({"status": "²"}, {"status": "99999999999"}, {"worklist": "x"}, {"procedure": "💥"}):
         assert client.get("/api/v1/dossiers/", params, **HOST).status_code == 200, params
+
+
+def test_serializer_fields_built_once_are_fresh_for_each_answer_and_the_same_as_drfs(reception, monkeypatch):
+    from django.test import RequestFactory
+    from rest_framework import serializers
+
+    from dossiers import api
+
+    dossier = receive(reception)
+    request = RequestFactory().get("/")
+    request.user = reception.user
+    first = api.DossierDetailSerializer(dossier, context={"request": request})
+    second = api.DossierDetailSerializer(dossier, context={"request": request})
+    assert first.fields["code"] is not second.fields["code"]  # nothing bound to one answer is shared
+    assert first.fields["code"].parent is first and second.fields["events"].parent is second
+    built_once = first.data
+    monkeypatch.setattr(api.FieldsBuiltOnce, "get_fields", serializers.ModelSerializer.get_fields)
+    assert api.DossierDetailSerializer(dossier, context={"request": request}).data == built_once

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, tenant_context
 from rest_framework.authtoken.models import Token
 
 from conftest import otp_login
 from dossiers.links import lookup_url
+from dossiers.models import Procedure
 from dossiers.tests.factories import ProcedureFactory, receive
 from offices.tests.factories import DepartmentFactory, OfficerFactory
 from provinces.demo import DEMO_PROVINCES
@@ -170,3 +171,31 @@ def test_no_product_code_qualifies_a_table_with_a_schema_name():
     assert offenders == []
     assert patterns[0].search('SELECT * FROM "danang"."dossiers_dossier"')  # the patterns do catch
     assert patterns[1].search('cursor.execute(f\'ALTER TABLE "{schema_name}"."x"\')')
+
+
+def test_the_search_path_is_set_once_per_province_and_again_after_a_rollback(settings, danang, camau):
+    """TENANT_LIMIT_SET_CALLS: one `SET search_path` for a run of statements in one province; a SET
+    undone by ROLLBACK TO SAVEPOINT (the server is back on the previous province's path) is sent
+    again before the next statement, never trusted."""
+    assert settings.TENANT_LIMIT_SET_CALLS
+    connection.set_tenant(camau)
+    Procedure.objects.count()
+    recorder = Recorder()
+    with connection.execute_wrapper(recorder):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            connection.set_tenant(danang)
+            Procedure.objects.count()
+            Procedure.objects.count()
+            raise RuntimeError
+        Procedure.objects.count()
+    danang_path, camau_path = "danang, public", "camau, public"
+    assert [(sql.split()[0], path) for path, sql in recorder.statements] == [
+        ("SAVEPOINT", camau_path),
+        ("SET", danang_path),
+        ("SELECT", danang_path),
+        ("SELECT", danang_path),
+        ("ROLLBACK", camau_path),  # the SET is undone with the savepoint...
+        ("SET", danang_path),  # ...and sent again at once
+        ("RELEASE", danang_path),
+        ("SELECT", danang_path),
+    ]
