@@ -143,12 +143,48 @@ def test_a_provinces_requests_run_in_its_schema_alone(settings, danang, camau):
         for _path, sql in statements:
             others = [s for s in schemas if s != province.schema_name and names_schema(sql, s)]
             assert others == [], sql
+        # And no statement of the province joins its own tables with public's: with Citus, public's
+        # tables stay on the coordinator, where a province moved to another node cannot be joined
+        # with them. A statement names the province's own tables, or public's registry alone (the
+        # province's primary domain, read once and cached).
+        own = relations_of(province.schema_name)
+        mixed = []
+        for path, sql in statements:
+            if path != own_path:
+                continue
+            named = tables_named(sql)
+            if not (named <= own or named <= PUBLIC_TABLES):
+                mixed.append(sql)
+        assert mixed == []
+        assert len({t for path, sql in statements if path == own_path for t in tables_named(sql)} & own) > 10
+
+
+def relations_of(schema):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s",
+            [schema],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def tables_named(sql):
+    """The tables a statement names: Django quotes them ("table"."column", FROM "table", ...)."""
+    return set(re.findall(r'"(\w+)"\.', sql)) | set(
+        re.findall(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"(\w+)"', sql, flags=re.IGNORECASE)
+    )
 
 
 def test_the_checks_catch_a_statement_that_reaches_another_province():
     assert names_schema('SELECT * FROM "camau"."dossiers_dossier"', "camau")
     assert names_schema("SELECT * FROM camau.dossiers_dossier", "camau")
     assert not names_schema('SELECT "dossiers_dossier"."camau_id" FROM "dossiers_dossier"', "camau")
+    joined = (
+        'SELECT "dossiers_dossier"."id" FROM "dossiers_dossier" '
+        'INNER JOIN "provinces_domain" ON ("provinces_domain"."id" = "dossiers_dossier"."id")'
+    )
+    assert tables_named(joined) == {"dossiers_dossier", "provinces_domain"}
+    assert tables_named('UPDATE "dossiers_dossier" SET "status" = 4') == {"dossiers_dossier"}
 
 
 def test_no_product_code_qualifies_a_table_with_a_schema_name():
