@@ -6,7 +6,8 @@ Nothing here writes a dossier directly: the intake and every action call `dossie
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import DateField, Value
+from django.db.models import DateField, QuerySet, Value
+from django.db.models.sql.where import WhereNode
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -151,10 +152,28 @@ class EstimatedCountPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if number <= self.num_pages:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        top = bottom + self.per_page
+        if number <= self.num_pages and top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top), number, self)
+
+    def rows(self, bottom, top):
+        """``object_list[bottom:top]`` by a deferred join: the page's primary keys first, in the list's order
+        (LIMIT/OFFSET over the index matching the list: an index-only scan, however deep the page), then
+        only those rows with their procedure, department and officer. The plain slice fetches and joins
+        every row before the page's (2,500 on page 50) and, when the planner misjudges how many a
+        worklist holds, sorts them all: 14-25 ms at a million dossiers instead of 1-4 ms. One query."""
+        queryset = self.object_list
+        query = getattr(queryset, "query", None)
+        if not isinstance(queryset, QuerySet) or query.is_sliced or query.combinator or query.distinct_fields:
+            return queryset[bottom:top]
+        page = queryset.values("pk")[bottom:top]  # every condition of the list, what the user may see included
+        rows = queryset._chain()
+        # The page's rows are those keys, nothing else: the list's conditions again on the outer query
+        # would let the planner scan every row they match to join them with the keys (7 ms for 4,000).
+        rows.query.where = WhereNode()
+        return rows.filter(pk__in=page)
 
 
 class WorklistFilter(admin.SimpleListFilter):
