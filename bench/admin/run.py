@@ -240,7 +240,7 @@ def main():
     header += f"  {'target':<6} rows 1k/1M | {'full p50':>8} {'ratio':>6}  {'target':<6} rows full/1M"
     print(header)
     print("-" * len(header))
-    misses = like_misses = 0
+    misses = like_misses = over_ratio = like_over_ratio = slow = 0
     for role, label, small_url, large_url, full_url in pages(large, name, codes):
         if small_url == "next":
             small_url, large_url, full_url = small.deep_api, large.deep_api, full.deep_api
@@ -255,6 +255,9 @@ def main():
         like_ratio, like_ok = verdict(f50, l50)
         misses += not ok
         like_misses += not like_ok
+        over_ratio += ratio > RATIO_TARGET
+        like_over_ratio += like_ratio > RATIO_TARGET
+        slow += l50 > P50_TARGET_MS
         print(
             f"{role:<11} {label:<40} {s50:7.1f} {s95:6.1f} {l50:7.1f} {l95:6.1f} {ratio:6.2f}  "
             f"{'ok' if ok else 'MISS':<6} {srows:>4} / {lrows:<4} | {f50:8.1f} {like_ratio:6.2f}  "
@@ -265,6 +268,8 @@ def main():
         f"\ntargets: large p50 ≤ {RATIO_TARGET} × small p50 and ≤ {P50_TARGET_MS} ms. "
         f"The issue's ratio (1M over {SMALL}'s {sizes[SMALL]:,}): {misses} page(s) miss. "
         f"Like for like (1M over {FULL}'s full worklists): {like_misses} page(s) miss.\n"
+        f"Of which over the ratio: {over_ratio} (issue's), {like_over_ratio} (like for like); over "
+        f"{P50_TARGET_MS} ms at the large size: {slow} (absolute times rise with the machine's load).\n"
         f"Search terms: name “{name}”, code {codes[1]} ({SMALL}: {codes[0]}, {FULL}: {codes[2]})."
     )
 
