@@ -45,6 +45,30 @@ def prepare_database(env=None):
     sh(sys.executable, "manage.py", "seed_demo", "--force", env=env)
 
 
+def setup_django(env=None):
+    """Django set up in this process with the benchmark's production-like environment (DEBUG off)."""
+    os.environ.update(env or base_env())
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def vacuum(table, *schemas):
+    """VACUUM (ANALYZE) `table` of each schema, as autovacuum does on a real table after a bulk load: the
+    same state for every run (the statistics, and the visibility map index-only scans read)."""
+    with psycopg.connect(DB, autocommit=True) as conn:
+        for schema in schemas:
+            conn.execute(f'VACUUM (ANALYZE) "{schema}".{table}')
+
+
+def percentile(values, fraction):
+    """The value at `fraction` (0.5: the median's lower neighbour for an even count) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
 def gunicorn_command():
     """gunicorn from the interpreter running the benchmark (the virtualenv's), whatever is on PATH."""
     return [sys.executable, "-m", "gunicorn"]

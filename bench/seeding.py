@@ -191,3 +191,82 @@ def _insert(conn, first, last):
         """,
         {"prefix": TOKEN_PREFIX + "%", "after": after},
     )
+
+
+# Each seeded dossier of a "full worklists" province is put in one of these places in turn (its id
+# modulo their number), so that 1,000 dossiers give every worklist of the demo roles a full page of
+# 50 and more: (status, channel, holder, due date relative to today). The holder is "officer" (the
+# specialist "chuyenvien"), "leader" ("lanhdao"), "department" or "leader_department" (theirs, no
+# officer) or None (as seeded: the procedure's department and officer).
+FULL_WORKLISTS = (
+    (1, 2, None, 10),  # registered online: reception's "Chờ tiếp nhận"
+    (9, 1, None, 10),  # result ready: "Chờ trả kết quả"
+    (4, 1, None, -3),  # in progress and late: "Quá hạn"
+    (4, 1, None, 0),  # due today: "Đến hạn trong 2 ngày làm việc"
+    (5, 1, "department", 10),  # waiting for papers, in the specialists' department: both "Chờ bổ sung"
+    (4, 1, "officer", 10),  # the specialist's own: "Hồ sơ tôi đang giữ", "Hồ sơ của phòng ban tôi"
+    (4, 1, "leader", 10),  # handed to the leader: "Chờ ký duyệt"
+    (2, 1, "leader_department", -2),  # accepted, late, at the leader's department: "Quá hạn tại phòng ban tôi"
+)
+
+
+def fill_worklists(database_url, schema, officer="chuyenvien", leader="lanhdao"):
+    """Reshape `schema`'s seeded dossiers so that each worklist of the demo roles holds a page of 50 or more.
+
+    For comparing a worklist page at a million dossiers with the same page, as many rows, in a
+    small province (a realistic small province's worklists hold 1-12 dossiers: its pages show
+    fewer rows, and rendering rows is part of a page's cost). Idempotent (dossier id n always gets
+    FULL_WORKLISTS[n mod 8], dates relative to today).
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}", public')
+        holders = dict(
+            conn.execute(
+                "SELECT u.username, o.id FROM offices_officer o JOIN auth_user u ON u.id = o.user_id "
+                "WHERE u.username IN (%s, %s)",
+                [officer, leader],
+            ).fetchall()
+        )
+        departments = dict(
+            conn.execute(
+                "SELECT id, department_id FROM offices_officer WHERE id = ANY(%s)", [list(holders.values())]
+            ).fetchall()
+        )
+        places = [
+            (i, status, channel, holder or "", days) for i, (status, channel, holder, days) in enumerate(FULL_WORKLISTS)
+        ]
+        conn.execute(
+            """
+            UPDATE dossiers_dossier d SET
+                status = p.status, channel = p.channel,
+                current_department_id = CASE WHEN p.holder = '' THEN d.current_department_id
+                    WHEN p.holder LIKE 'leader%%' THEN %(leader_department)s ELSE %(department)s END,
+                current_officer_id = CASE p.holder WHEN 'officer' THEN %(officer)s WHEN 'leader' THEN %(leader)s
+                    WHEN 'department' THEN NULL WHEN 'leader_department' THEN NULL
+                    ELSE CASE WHEN p.status IN (2, 4, 5, 6, 9) THEN d.current_officer_id END END,
+                due_date = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + p.days,
+                appointment_date = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + p.days,
+                paused_at = CASE WHEN p.status = 5 THEN d.registered_at + interval '1 day' END,
+                remaining_days = CASE WHEN p.status = 5 THEN 3 END,
+                result = CASE WHEN p.status = 9 THEN 'Đã giải quyết' ELSE '' END,
+                result_ready_at = CASE WHEN p.status = 9 THEN d.registered_at + interval '1 day' END,
+                returned_at = NULL, closed_at = NULL, grade = ''
+            FROM (SELECT * FROM unnest(%(i)s::int[], %(status)s::int[], %(channel)s::int[], %(holder)s::text[],
+                                       %(days)s::int[]) AS t(i, status, channel, holder, days)) p
+            WHERE d.lookup_token LIKE %(prefix)s AND p.i = d.id %% %(n)s
+            """,
+            {
+                "department": departments[holders[officer]],
+                "leader_department": departments[holders[leader]],
+                "officer": holders[officer],
+                "leader": holders[leader],
+                "i": [p[0] for p in places],
+                "status": [p[1] for p in places],
+                "channel": [p[2] for p in places],
+                "holder": [p[3] for p in places],
+                "days": [p[4] for p in places],
+                "prefix": TOKEN_PREFIX + "%",
+                "n": len(places),
+            },
+        )
+        conn.execute("ANALYZE dossiers_dossier")

@@ -23,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, ROOT, base_env, prepare_database
+from common import DB, prepare_database, setup_django
 
 PROVINCES = {"small": ("camau", "camau.localhost"), "large": ("danang", "danang.localhost")}
 PAGES = (
@@ -33,14 +33,6 @@ PAGES = (
     ("search 'nguyen van an'", {"limit": 50, "q": "nguyen van an"}),
     ("search an ID number", {"limit": 50, "q": "048000000777"}),  # seeded dossier 777's, in both
 )
-
-
-def setup_django():
-    os.environ.update(base_env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def get(client, url, params, host):
