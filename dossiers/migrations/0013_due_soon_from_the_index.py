@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0011_worklist_counts_from_the_index"),
+        ("dossiers", "0012_access_to_online_files"),
         ("offices", "0003_axes_records_in_vietnamese"),
     ]
 
