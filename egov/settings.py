@@ -375,6 +375,8 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- Demo ----------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", "MotCua@2026")
+# Weeks of back-dated work seed_demo gives each demo province (its dashboard and report); the tests use fewer.
+DEMO_HISTORY_WEEKS = int(env("DEMO_HISTORY_WEEKS", "12"))
 
 # --- Production hardening (applies whenever DEBUG is off) ----------------------------------
 if not DEBUG:

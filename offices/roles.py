@@ -6,7 +6,6 @@ and runs after every tenant migration, so a new permission reaches every provinc
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
@@ -144,8 +143,12 @@ def sync_roles():
 
 
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
-    # Once per schema, after the last tenant app's permissions exist; never in the public schema.
-    if app_config is None or app_config.name != settings.TENANT_APPS[-1]:
+    # Once per schema, after the last app's permissions exist (post_migrate comes only for apps with
+    # models, in INSTALLED_APPS order, whose tenant apps come last); never in the public schema.
+    from django.apps import apps
+
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if app_config is None or app_config.label != last.label:
         return
     if connection.schema_name == get_public_schema_name():
         return

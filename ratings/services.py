@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossiers.models import Dossier, DossierEvent, Status
+from dossiers.services import current_time
 
 from .models import Rating, RatingAnswerLog
 
@@ -113,7 +114,7 @@ def record(dossier: Dossier, score, comment="", *, source, follower_user_id="") 
     """The citizen's rating of `dossier`: (rating, created). A change within the window replaces the score
     (and the comment when one is given); after it, RatingLocked. Raises RatingRefused for bad input."""
     score, comment = _clean(score, comment)
-    now = timezone.now()
+    now = current_time()  # back-dated when paper records are entered after the fact (and in demo data)
     with transaction.atomic():
         current = Dossier.objects.filter(pk=dossier.pk).values_list("status", flat=True).first()
         if current != Status.RETURNED:

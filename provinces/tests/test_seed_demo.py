@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
@@ -25,6 +27,7 @@ def counts():
                 Officer.objects.count(),
                 User.objects.count(),
                 Group.objects.count(),
+                Dossier.objects.count(),
             )
     return result
 
@@ -36,7 +39,12 @@ def test_seed_demo_twice_gives_the_same_counts(capsys):
     call_command("seed_demo")
     assert counts() == first
     assert set(first) >= {"danang", "dongthap", "binhduong", "camau"}
-    assert first["danang"] == (7, 6, 6, 4)
+    # 7 departments; the 6 demo officers and a leader for each of the 4 other departments that handle
+    # procedures (they sign the results of the weeks of history); 4 role groups; the 15 demo dossiers
+    # and the history's.
+    departments, officers, users, groups, dossiers = first["danang"]
+    assert (departments, officers, users, groups) == (7, 10, 10, 4)
+    assert dossiers > 15 + 20
     assert "http://danang.localhost:8000/admin/" in first_output
     assert "motcua" in first_output
 
@@ -63,3 +71,30 @@ def test_seed_demo_refuses_to_run_in_production(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="chỉ chạy khi DEBUG bật"):
         call_command("seed_demo")
+
+
+def test_the_demo_history_gives_the_dashboard_weeks_of_every_outcome():
+    """reports.demo: twelve weeks of back-dated work through the services (`make run`'s default)."""
+    from dossiers.demo import seed as seed_dossiers
+    from offices.demo import seed as seed_offices
+    from ratings.models import Rating
+    from reports.demo import HISTORY_MARK, seed_history
+
+    province = Province.objects.get(slug="danang")
+    with tenant_context(province):
+        seed_offices(province)
+        seed_dossiers(province)
+        assert seed_history(province, weeks=12) > 150
+        assert seed_history(province, weeks=12) == 0  # once
+        history = Dossier.objects.filter(events__internal_note=HISTORY_MARK).distinct()
+        days = {d.date() for d in history.values_list("accepted_at", flat=True) if d is not None}
+        assert len(days) >= 50  # about sixty working days
+        assert set(history.values_list("channel", flat=True)) == {1, 2, 3}
+        assert {"early", "on_time", "late"} <= set(history.values_list("grade", flat=True))
+        assert {Status.RETURNED, Status.WITHDRAWN, Status.STOPPED} <= set(history.values_list("status", flat=True))
+        assert history.filter(supplement_requests__received_at__isnull=False).exists()
+        rated = Rating.objects.filter(dossier__in=history)
+        assert rated.filter(score__gte=4).exists() and rated.filter(score__lte=2).exists()
+        # ratings are dated when they were given (back-dated with the rest), not on the day of seeding
+        first_day = min(days)
+        assert rated.filter(first_given_at__date__lt=first_day + timedelta(weeks=6)).exists()

@@ -14,7 +14,7 @@ from .create_province import format_errors
 
 # Each app that has demo data contributes a `seed(province)` run inside the province's schema, in
 # this order. The first returns the logins to print.
-SEEDERS = ("offices.demo.seed", "dossiers.demo.seed", "zalo.demo.seed")
+SEEDERS = ("offices.demo.seed", "dossiers.demo.seed", "zalo.demo.seed", "reports.demo.seed")
 
 
 class Command(BaseCommand):
