@@ -423,6 +423,15 @@ class DossierAdmin(admin.ModelAdmin):
             title = f"{title}: {selectors.WORKLISTS[worklist]}"
         elif request.GET.get(IndicatorFilter.parameter_name) in INDICATOR_LABELS:
             title = f"{title}: {INDICATOR_LABELS[request.GET[IndicatorFilter.parameter_name]]}"
+            if not (request.user.is_superuser or request.user.has_perm("dossiers.view_all_dossiers")):
+                # The dashboard counts the whole province; this list shows only what the officer may see.
+                messages.info(
+                    request,
+                    _(
+                        "Danh sách chỉ gồm các hồ sơ ông/bà được xem (hồ sơ đang ở phòng ban của mình), "
+                        "nên có thể ít hơn con số trên bảng số liệu."
+                    ),
+                )
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
