@@ -71,6 +71,8 @@ def _cas(pk, expected, attempt, /, **changes) -> bool:
     """Compare-and-set: change the row only if it is still in state ``expected`` (a state or a tuple
     of states) at attempt number ``attempt``; True if it was changed."""
     states = expected if isinstance(expected, tuple) else (expected,)
+    if "state" in changes:
+        changes["state_changed_at"] = timezone.now()
     return Notification.objects.filter(pk=pk, state__in=states, attempts=attempt).update(**changes) == 1
 
 
@@ -195,7 +197,7 @@ def _finish(row, state, *, channel="", recipient="", message_id="", error="", co
             won = (
                 Notification.objects.filter(
                     pk=row.pk, attempts=row.attempts, state__in=(State.UNCERTAIN, State.SENT), zalo_message_id=""
-                ).update(state=State.SENT, zalo_message_id=message_id, sent_at=now)
+                ).update(state=State.SENT, zalo_message_id=message_id, sent_at=now, state_changed_at=now)
                 == 1
             )
         Attempt.objects.create(
@@ -433,15 +435,17 @@ def reap(now=None):
     with transaction.atomic():
         # Killed mid-send: the answer is unknown, so wait for a delivery receipt like an uncertain send.
         Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale).update(
-            state=State.UNCERTAIN, next_attempt_at=now + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS)
+            state=State.UNCERTAIN,
+            next_attempt_at=now + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS),
+            state_changed_at=timezone.now(),
         )
         Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now, delivered_at__isnull=False).update(
-            state=State.SENT
+            state=State.SENT, state_changed_at=timezone.now()
         )
         unconfirmed = Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now)
         # ZNS (its receipt would carry our tracking id) or nothing on the wire: send again.
         unconfirmed.exclude(channel__in=(Channel.CS, Channel.TEMPLATE)).update(
-            state=State.PENDING, next_attempt_at=timezone.now()
+            state=State.PENDING, next_attempt_at=timezone.now(), state_changed_at=timezone.now()
         )
         to_reconcile = list(unconfirmed.values_list("pk", flat=True))  # CS/template, still UNCERTAIN
         due = to_reconcile + list(
@@ -450,7 +454,7 @@ def reap(now=None):
             )
         )
         overdue = Notification.objects.filter(state=State.PENDING, deadline__lt=now)
-        overdue.update(state=State.FAILED, last_error=_("Quá hạn gửi"))
+        overdue.update(state=State.FAILED, last_error=_("Quá hạn gửi"), state_changed_at=timezone.now())
     return due
 
 
@@ -468,7 +472,7 @@ def record_delivery(*, tracking_id=None, message_id=None, delivered_at=None, see
         return rows.update(seen_at=when)
     # It did arrive: whatever an attempt in flight, the reaper or a retry thought (conditional update).
     rows.filter(attempts__gt=0, state__in=(State.UNCERTAIN, State.SENDING, State.PENDING, State.FAILED)).update(
-        state=State.SENT, next_attempt_at=None, last_error=""
+        state=State.SENT, next_attempt_at=None, last_error="", state_changed_at=timezone.now()
     )
     return rows.update(delivered_at=when)
 
@@ -477,6 +481,7 @@ def requeue_failed(row: Notification):
     """Officer's "resend" on a failed row: a fresh set of attempts."""
     Notification.objects.filter(pk=row.pk, state__in=(State.FAILED, State.NO_CHANNEL)).update(
         state=State.PENDING,
+        state_changed_at=timezone.now(),
         next_attempt_at=timezone.now(),
         deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
         last_error="",
