@@ -204,6 +204,11 @@ class Number:
     text: str
     href: str = ""
 
+    @property
+    def raw(self) -> str:
+        """The value as data (data-value): unlocalised, empty for none."""
+        return "" if self.value is None else str(self.value)
+
 
 def _count(key, label, figures, scope, link=True):
     value = getattr(figures, key)
