@@ -398,3 +398,21 @@ def test_rows_are_built_from_the_breakdown(demo):
         Row(3, "Chưa xong", Figures(received=4)),
     ]
     assert [r.label for r in dashboard.slowest(rows)] == ["Chậm", "Nhanh"]
+
+
+def test_a_leader_sees_the_dossiers_behind_a_number_that_they_may_see_and_is_told_so(demo):
+    """The dashboard counts the province; the list behind a number never widens what a leader may see."""
+    from dossiers.selectors import visible_dossiers
+
+    leader = User.objects.get(username="lanhdao")
+    assert not leader.has_perm("dossiers.view_all_dossiers")
+    client = _login("lanhdao")
+    start, end = _period()
+    scope = Scope(start, end)
+    for key in ("received", "done_early", "done_late", "in_progress_late", "paused"):
+        behind = indicators.dossiers_behind(scope, key)
+        expected = set(behind.filter(pk__in=visible_dossiers(leader).values("pk")).values_list("pk", flat=True))
+        response = _get(client, CHANGELIST, indicator=key, **_scope_params(scope))
+        assert response.status_code == 200
+        assert set(response.context["cl"].queryset.values_list("pk", flat=True)) == expected, key
+        assert "Danh sách chỉ gồm các hồ sơ ông/bà được xem" in response.content.decode()
