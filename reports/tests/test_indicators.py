@@ -7,6 +7,7 @@ import pytest
 from dossiers.models import Channel
 from reports.indicators import LABELS, Scope, breakdown_direct, dossiers_behind, figures_direct
 
+from .checks import check_kept
 from .helpers import ask_supplement, at, done, received, registered, sign, step, to_department
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +16,10 @@ MARCH = Scope(date(2026, 3, 1), date(2026, 3, 31))
 
 
 def check_behind(scope, result):
-    """Every number clicks through to exactly the dossiers it counts."""
+    """Every number clicks through to exactly the dossiers it counts; the kept figures agree."""
     for key in LABELS:
         assert dossiers_behind(scope, key).count() == getattr(result, key), key
+    check_kept(scope)
 
 
 def test_done_early_on_time_late_at_the_boundaries(officers):
