@@ -260,8 +260,8 @@ def _dims_q(scope: Scope, prefix="", procedures=None) -> Q:
     return q
 
 
-def _has_supplement_requests():
-    return Exists(SupplementRequest.objects.filter(dossier_id=OuterRef("pk")))
+def _ever_paused() -> Q:
+    return Q(Exists(SupplementRequest.objects.filter(dossier_id=OuterRef("pk")))) | Q(paused_at__isnull=False)
 
 
 def dossier_q(scope: Scope, key: str) -> Q:
@@ -304,7 +304,7 @@ def _stock_q(scope: Scope, key: str) -> Q:
     replayed = _replayed_ids(open_then, day, STOCK_OF_KEY[key])
     if key == "paused":
         return Q(pk__in=replayed)
-    simple = open_then & ~Q(_has_supplement_requests())
+    simple = open_then & ~_ever_paused()
     simple &= Q(due_date__gte=day) if key == "in_progress_within" else Q(due_date__lt=day)
     return simple | Q(pk__in=replayed)
 
@@ -313,15 +313,14 @@ def _replayed_ids(open_then: Q, day: date, stock: str) -> list[int]:
     calendar = current_calendar()
     ids = []
     candidates = (
-        Dossier.objects.filter(open_then & Q(_has_supplement_requests()))
+        Dossier.objects.filter(open_then & _ever_paused())
         .select_related("procedure")
         .prefetch_related("supplement_requests")
         .order_by("pk")
     )
     for dossier in candidates.iterator(chunk_size=2000):
-        pauses = sorted(
-            (lifecycle.Pause(r.requested_at, r.received_at) for r in dossier.supplement_requests.all()),
-            key=lambda p: p.requested_at,
+        pauses = lifecycle.with_open_pause(
+            dossier, [lifecycle.Pause(r.requested_at, r.received_at) for r in dossier.supplement_requests.all()]
         )
         if lifecycle.stock_on(lifecycle.stock_intervals(dossier, pauses, calendar), stock, day):
             ids.append(dossier.pk)
@@ -428,7 +427,7 @@ def _parts(scope: Scope, by: str):
         for monday, first, last in weeks(scope):
             yield monday, week_label(first, last), replace(scope, start=first, end=last), None
     elif by == "department":
-        for dept in Department.objects.filter(procedures__isnull=False).distinct().order_by("name", "pk"):
+        for dept in Department.objects.order_by("name", "pk"):
             if scope.department in (None, dept.pk):
                 yield dept.pk, str(dept.name), replace(scope, department=dept.pk), None
     elif by == "procedure":

@@ -59,7 +59,16 @@ class Pause:
 
 def pauses_of(dossier: Dossier) -> list[Pause]:
     rows = dossier.supplement_requests.order_by("requested_at", "id").values_list("requested_at", "received_at")
-    return [Pause(a, b) for a, b in rows]
+    return with_open_pause(dossier, [Pause(a, b) for a, b in rows])
+
+
+def with_open_pause(dossier: Dossier, pauses: list[Pause]) -> list[Pause]:
+    """The pauses, plus the dossier's own open pause (`paused_at`) if no open request records it (rows
+    loaded in bulk without their requests)."""
+    pauses = sorted(pauses, key=lambda p: p.requested_at)
+    if dossier.paused_at is not None and not any(p.received_at is None for p in pauses):
+        pauses.append(Pause(dossier.paused_at, None))
+    return pauses
 
 
 def processing_days(dossier: Dossier, pauses: list[Pause], calendar) -> int | None:
