@@ -29,6 +29,7 @@ MARCH = Scope(at(2026, 3, 1).date(), at(2026, 3, 31).date())
 
 
 def snapshot():
+    kept.fold()
     return sorted(Figure.objects.exclude(n=0).values_list(*kept.KEY_FIELDS, "n"))
 
 
