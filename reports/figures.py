@@ -3,9 +3,10 @@
 Writing. ``contribution(kind, obj)`` is a pure function of a source row's current state (a dossier, a
 rating, a message) → the Figure entries it contributes. ``refresh(kind, pk)``, called inside the
 transaction that changed the source, locks the source's `Contribution` row, recomputes, and applies
-only the difference (``INSERT … ON CONFLICT … DO UPDATE SET n = n + excluded.n``, keys in a fixed
-order so two transactions never deadlock on the counters). Calling it twice, late, or out of order
-changes nothing more: it converges to the current state. ``rebuild`` recomputes a province in batches
+only the difference — appended to `FigureDelta` (no counter row is locked while the transaction is
+open), which ``fold`` adds into `Figure` every minute (``INSERT … ON CONFLICT … DO UPDATE SET
+n = n + excluded.n``); readers sum both. Calling refresh twice, late, or out of order changes nothing
+more: it converges to the current state. ``rebuild`` recomputes a province in batches
 the same way (or from scratch with ``reset``); ``reconcile`` re-reads the messages whose state changed
 since a watermark (their refresh runs in a savepoint: statistics never stop a message).
 
@@ -153,14 +154,38 @@ def _as_list(entries: dict) -> list:
     return [[*k, n] for k, n in sorted(entries.items())]
 
 
+# Transactions append their differences (no counter row is locked while a dossier's transaction is
+# open: two intakes of one procedure on one day never wait for each other); `fold` adds them up.
 _UPSERT = """
-    INSERT INTO reports_figure (span, measure, day, point_id, department_id, procedure_id, channel, days, n)
+    INSERT INTO reports_figuredelta (span, measure, day, point_id, department_id, procedure_id, channel, days, n)
     SELECT * FROM unnest(%s::smallint[], %s::text[], %s::date[], %s::int[], %s::int[], %s::int[],
                          %s::smallint[], %s::smallint[], %s::bigint[])
-    ORDER BY 1, 3, 2, 4, 5, 6, 7, 8
-    ON CONFLICT (span, day, measure, point_id, department_id, procedure_id, channel, days)
-    DO UPDATE SET n = reports_figure.n + excluded.n
 """
+# Every counter with its differences not folded yet: what readers sum (one statement, one snapshot).
+_ROWS = """(
+    SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, n FROM reports_figure
+    UNION ALL
+    SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, n FROM reports_figuredelta
+) AS f"""
+
+
+def fold() -> int:
+    """Move the appended differences into the counters (beat, every minute; also before a rebuild
+    finishes). Only committed differences are seen; one fold at a time per province."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':reports.fold'))")
+        cursor.execute(
+            """
+            WITH moved AS (DELETE FROM reports_figuredelta RETURNING *)
+            INSERT INTO reports_figure (span, measure, day, point_id, department_id, procedure_id, channel, days, n)
+            SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, sum(n) FROM moved
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+            ORDER BY 1, 3, 2, 4, 5, 6, 7, 8
+            ON CONFLICT (span, day, measure, point_id, department_id, procedure_id, channel, days)
+            DO UPDATE SET n = reports_figure.n + excluded.n
+            """
+        )
+        return cursor.rowcount
 
 
 def _spans(delta: dict) -> dict:
@@ -400,7 +425,8 @@ def rebuild(reset=False, echo=None) -> dict:
     if reset:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("LOCK TABLE reports_contribution, reports_figure IN EXCLUSIVE MODE")
-            cursor.execute("TRUNCATE reports_contribution, reports_figure")
+            cursor.execute("LOCK TABLE reports_figuredelta IN EXCLUSIVE MODE")
+            cursor.execute("TRUNCATE reports_contribution, reports_figure, reports_figuredelta")
     sources = {
         DOSSIER: Dossier.objects.select_related("procedure", "received_by"),
         RATING: Rating.objects.all(),
@@ -435,6 +461,7 @@ def rebuild(reset=False, echo=None) -> dict:
             )
             for pk in stale:
                 changed[kind] += refresh(MESSAGE, pk)
+    fold()
     return changed
 
 
@@ -560,7 +587,7 @@ def _read(scope: Scope, group=None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT {column}, measure, channel, days, sum(n) FROM reports_figure
+            SELECT {column}, measure, channel, days, sum(n) FROM {_ROWS}
             WHERE measure = ANY(%s) AND {period}{where}
             GROUP BY 1, 2, 3, 4
             """,  # noqa: S608 -- column names and conditions are constants
@@ -574,7 +601,7 @@ def _read(scope: Scope, group=None) -> dict:
                    sum(n) FILTER (WHERE span = %s AND day = %s),
                    sum(n) FILTER (WHERE {after_end}),
                    sum(n) FILTER (WHERE {after_start})
-            FROM reports_figure
+            FROM {_ROWS}
             WHERE measure = ANY(%s) AND ((span = %s AND day = %s) OR {after_end} OR {after_start}){where}
             GROUP BY 1, 2
             """,  # noqa: S608 -- column names and conditions are constants
@@ -682,7 +709,7 @@ def _weeks(scope: Scope) -> list[Row]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT day, measure, channel, days, sum(n) FROM reports_figure
+            SELECT day, measure, channel, days, sum(n) FROM {_ROWS}
             WHERE measure = ANY(%s) AND {period}{where}
             GROUP BY 1, 2, 3, 4
             """,  # noqa: S608 -- column names and conditions are constants
@@ -693,7 +720,7 @@ def _weeks(scope: Scope) -> list[Row]:
             _flow(results[monday], durations[monday], measure, channel, days, int(n))
         cursor.execute(
             f"""
-            SELECT span, measure, day, sum(n) FROM reports_figure
+            SELECT span, measure, day, sum(n) FROM {_ROWS}
             WHERE measure = ANY(%s) AND {stocks}{where}
             GROUP BY 1, 2, 3
             """,  # noqa: S608 -- column names and conditions are constants

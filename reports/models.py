@@ -61,3 +61,26 @@ class Contribution(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id}"
+
+
+class FigureDelta(models.Model):
+    """Changes to `Figure` not folded in yet: transactions only append here (no counter row is locked
+    while a dossier's transaction is open), `figures.fold` moves them into `Figure` every minute, and
+    readers add both."""
+
+    span = models.SmallIntegerField(default=DAY)
+    measure = models.CharField(max_length=24)
+    day = models.DateField()
+    point_id = models.IntegerField(default=NONE)
+    department_id = models.IntegerField(default=NONE)
+    procedure_id = models.IntegerField(default=NONE)
+    channel = models.SmallIntegerField(default=NONE)
+    days = models.SmallIntegerField(default=-1)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["span", "day"], name="figure_delta_span_day")]
+
+    def __str__(self):
+        return f"{self.measure} {self.day:%d/%m/%Y}: {self.n:+d}"
