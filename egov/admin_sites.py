@@ -135,11 +135,24 @@ class ProvinceAdminSite(StrictLookupsAdminSite):
             context["site_title"] = _("Một Cửa %(province)s") % {"province": name}
         return context
 
+    def get_urls(self):
+        from reports import report
+
+        return [
+            *report.urlpatterns(self),  # the periodic report (reports.report)
+        ] + super().get_urls()
+
 
 class NationalAdminSite(StrictLookupsAdminSite):
     site_header = _("Một Cửa — quản trị quốc gia")
     site_title = _("Một Cửa — quản trị quốc gia")
     index_title = _("Quản lý các tỉnh, thành phố")
+    index_template = "admin/reports/national_index.html"  # links the national view
+
+    def get_urls(self):
+        from reports import national
+
+        return national.urlpatterns(self) + super().get_urls()
 
 
 national_admin_site = NationalAdminSite(name="national_admin")
