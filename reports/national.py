@@ -46,7 +46,7 @@ def province_figures(province, scope: Scope) -> Figures | None:
     try:
         with transaction.atomic(), tenant_context(province):
             return indicators.figures(scope)
-    except Exception:  # noqa: BLE001 - one province's failure must not hide the others
+    except Exception:  # one province's failure must not hide the others
         logger.exception("figures of %s (%s) unavailable", province.name, province.schema_name)
         return None
 
@@ -125,7 +125,7 @@ def national_view(request, site):
     rows = total_row = scope = None
     if not submitted or form.is_valid():
         if submitted:
-            start, end = form.period()
+            start, end = form.dates()
         else:
             start, end = form.initial["start"], form.initial["end"]
         scope = Scope(start=start, end=end)
@@ -150,6 +150,5 @@ def national_view(request, site):
 
 def urlpatterns(site):
     """The national view's URL in the national admin site (`NationalAdminSite.get_urls`)."""
-    return [
-        path("bao-cao/cac-tinh/", site.admin_view(lambda request: national_view(request, site)), name="reports_national")
-    ]
+    view = site.admin_view(lambda request: national_view(request, site))
+    return [path("bao-cao/cac-tinh/", view, name="reports_national")]

@@ -71,7 +71,7 @@ def _date_field(label):
 class PeriodForm(forms.Form):
     """The report's period, chosen as a month, a quarter, a year of the calendar, or any from–to days.
 
-    Valid input gives ``period()``: (start, end), both days included. Anything else is a Vietnamese
+    Valid input gives ``dates()``: (start, end), both days included. Anything else is a Vietnamese
     error on the field or on the form, never a guess."""
 
     period = forms.ChoiceField(
@@ -157,9 +157,8 @@ class PeriodForm(forms.Form):
                 self.add_error("year", _("Hãy nhập năm."))
                 return cleaned
             if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-                self.add_error(
-                    "year", _("Năm phải trong khoảng %(first)s – %(last)s.") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR}
-                )
+                bounds = {"first": EARLIEST_YEAR, "last": LATEST_YEAR}
+                self.add_error("year", _("Năm phải trong khoảng %(first)s – %(last)s.") % bounds)
                 return cleaned
             if kind == MONTH:
                 month = cleaned.get("month")
@@ -187,7 +186,7 @@ class PeriodForm(forms.Form):
         cleaned["range"] = (start, end)
         return cleaned
 
-    def period(self) -> tuple[date, date]:
+    def dates(self) -> tuple[date, date]:
         return self.cleaned_data["range"]
 
     def query(self) -> str:
@@ -433,7 +432,7 @@ def report_view(request, site):
     report = None
     if not submitted or form.is_valid():
         if submitted:
-            start, end = form.period()
+            start, end = form.dates()
             query = form.query()
         else:  # the first visit: this month so far
             start, end = form.initial["start"], form.initial["end"]
@@ -470,7 +469,8 @@ def _private(response):
 
 def urlpatterns(site):
     """The report's URLs in the province admin site (`ProvinceAdminSite.get_urls`)."""
-    return [path("bao-cao/dinh-ky/", site.admin_view(lambda request: report_view(request, site)), name="reports_report")]
+    view = site.admin_view(lambda request: report_view(request, site))
+    return [path("bao-cao/dinh-ky/", view, name="reports_report")]
 
 
 def report_url() -> str:
