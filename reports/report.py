@@ -90,6 +90,7 @@ class PeriodForm(forms.Form):
     month = forms.TypedChoiceField(
         label=gettext_lazy("Tháng"),
         coerce=int,
+        empty_value=None,
         required=False,
         choices=[(m, m) for m in range(1, 13)],
         error_messages={"invalid_choice": gettext_lazy("Tháng phải từ 1 đến 12.")},
@@ -97,6 +98,7 @@ class PeriodForm(forms.Form):
     quarter = forms.TypedChoiceField(
         label=gettext_lazy("Quý"),
         coerce=int,
+        empty_value=None,
         required=False,
         choices=[(q, ROMAN[q - 1]) for q in range(1, 5)],
         error_messages={"invalid_choice": gettext_lazy("Quý phải từ I đến IV.")},
@@ -122,10 +124,18 @@ class PeriodForm(forms.Form):
         }
         super().__init__(data, initial=initial)
 
+    # The fields each kind of period reads; the others' input is ignored (not validated against).
+    FIELDS = {MONTH: ("month", "year"), QUARTER: ("quarter", "year"), YEAR: ("year",), RANGE: ("start", "end")}
+
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("period")
-        if kind is None or self.errors:
+        if kind is None:
+            return cleaned
+        for name in {"month", "quarter", "year", "start", "end"} - set(self.FIELDS[kind]):
+            self._errors.pop(name, None)
+            cleaned.pop(name, None)
+        if self.errors:
             return cleaned
         if kind == RANGE:
             start, end = cleaned.get("start"), cleaned.get("end")
@@ -194,9 +204,8 @@ class PeriodForm(forms.Form):
         from urllib.parse import urlencode
 
         data = self.cleaned_data
-        keys = {MONTH: ("month", "year"), QUARTER: ("quarter", "year"), YEAR: ("year",), RANGE: ("start", "end")}
         values = {"period": data["period"]}
-        for key in keys[data["period"]]:
+        for key in self.FIELDS[data["period"]]:
             value = data[key]
             values[key] = f"{value:%d/%m/%Y}" if isinstance(value, date) else value
         return urlencode(values)
