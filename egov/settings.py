@@ -211,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
         "options": {"expires": 3600},
     },
+    # The dashboard's message counters: heals a state change whose figures refresh failed (reports/figures.py).
+    "reports-reconcile-figures": {
+        "task": "reports.tasks.reconcile_figures",
+        "schedule": 300,
+        "options": {"expires": 290},
+    },
 }
 # Queues by priority: a broadcast's fan-out and batches (storm, flood, epidemic warnings) go to the
 # "broadcasts" queue, consumed only by its own workers (Procfile.dev, docker-compose.yml), so one

@@ -71,7 +71,36 @@ def _cas(pk, expected, attempt, /, **changes) -> bool:
     """Compare-and-set: change the row only if it is still in state ``expected`` (a state or a tuple
     of states) at attempt number ``attempt``; True if it was changed."""
     states = expected if isinstance(expected, tuple) else (expected,)
-    return Notification.objects.filter(pk=pk, state__in=states, attempts=attempt).update(**changes) == 1
+    if "state" not in changes:
+        return Notification.objects.filter(pk=pk, state__in=states, attempts=attempt).update(**changes) == 1
+    changes["state_changed_at"] = timezone.now()
+    with transaction.atomic():
+        won = Notification.objects.filter(pk=pk, state__in=states, attempts=attempt).update(**changes) == 1
+        if won and {changes["state"], *states} & COUNTED_STATES:
+            _figures_follow([pk])
+    return won
+
+
+# The states the dashboard counts (messages sent, failed): a change into or out of one refreshes them.
+COUNTED_STATES = {State.SENT, State.FAILED}
+
+
+def _figures_follow(pks):
+    """The dashboard's message counters follow these rows' new states, in this transaction; a failure
+    there never stops a message (a savepoint; reports' reconcile_figures heals it from state_changed_at)."""
+    from reports import figures
+
+    for pk in pks:
+        figures.refresh_quietly(figures.MESSAGE, pk)
+
+
+def _changed_rows(queryset, **changes):
+    """A conditional bulk state change that names the rows it changed (locked, then updated by id)."""
+    pks = list(queryset.select_for_update(of=("self",)).values_list("pk", flat=True))
+    if pks:
+        queryset.filter(pk__in=pks).update(state_changed_at=timezone.now(), **changes)
+        _figures_follow(pks)
+    return pks
 
 
 def _claim(pk):
@@ -195,9 +224,11 @@ def _finish(row, state, *, channel="", recipient="", message_id="", error="", co
             won = (
                 Notification.objects.filter(
                     pk=row.pk, attempts=row.attempts, state__in=(State.UNCERTAIN, State.SENT), zalo_message_id=""
-                ).update(state=State.SENT, zalo_message_id=message_id, sent_at=now)
+                ).update(state=State.SENT, zalo_message_id=message_id, sent_at=now, state_changed_at=now)
                 == 1
             )
+            if won:
+                _figures_follow([row.pk])
         Attempt.objects.create(
             notification=row,
             channel=channel or Channel.NONE,
@@ -432,16 +463,21 @@ def reap(now=None):
     stale = timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
     with transaction.atomic():
         # Killed mid-send: the answer is unknown, so wait for a delivery receipt like an uncertain send.
-        Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale).update(
-            state=State.UNCERTAIN, next_attempt_at=now + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS)
+        _changed_rows(
+            Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale),
+            state=State.UNCERTAIN,
+            next_attempt_at=now + timedelta(seconds=settings.NOTIFICATION_CONFIRM_SECONDS),
         )
-        Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now, delivered_at__isnull=False).update(
-            state=State.SENT
+        _changed_rows(
+            Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now, delivered_at__isnull=False),
+            state=State.SENT,
         )
         unconfirmed = Notification.objects.filter(state=State.UNCERTAIN, next_attempt_at__lte=now)
         # ZNS (its receipt would carry our tracking id) or nothing on the wire: send again.
-        unconfirmed.exclude(channel__in=(Channel.CS, Channel.TEMPLATE)).update(
-            state=State.PENDING, next_attempt_at=timezone.now()
+        _changed_rows(
+            unconfirmed.exclude(channel__in=(Channel.CS, Channel.TEMPLATE)),
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
         )
         to_reconcile = list(unconfirmed.values_list("pk", flat=True))  # CS/template, still UNCERTAIN
         due = to_reconcile + list(
@@ -450,7 +486,7 @@ def reap(now=None):
             )
         )
         overdue = Notification.objects.filter(state=State.PENDING, deadline__lt=now)
-        overdue.update(state=State.FAILED, last_error=_("Quá hạn gửi"))
+        _changed_rows(overdue, state=State.FAILED, last_error=_("Quá hạn gửi"))
     return due
 
 
@@ -467,20 +503,26 @@ def record_delivery(*, tracking_id=None, message_id=None, delivered_at=None, see
     if seen:
         return rows.update(seen_at=when)
     # It did arrive: whatever an attempt in flight, the reaper or a retry thought (conditional update).
-    rows.filter(attempts__gt=0, state__in=(State.UNCERTAIN, State.SENDING, State.PENDING, State.FAILED)).update(
-        state=State.SENT, next_attempt_at=None, last_error=""
-    )
-    return rows.update(delivered_at=when)
+    with transaction.atomic():
+        _changed_rows(
+            rows.filter(attempts__gt=0, state__in=(State.UNCERTAIN, State.SENDING, State.PENDING, State.FAILED)),
+            state=State.SENT,
+            next_attempt_at=None,
+            last_error="",
+        )
+        return rows.update(delivered_at=when)
 
 
 def requeue_failed(row: Notification):
     """Officer's "resend" on a failed row: a fresh set of attempts."""
-    Notification.objects.filter(pk=row.pk, state__in=(State.FAILED, State.NO_CHANNEL)).update(
-        state=State.PENDING,
-        next_attempt_at=timezone.now(),
-        deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
-        last_error="",
-    )
+    with transaction.atomic():
+        _changed_rows(
+            Notification.objects.filter(pk=row.pk, state__in=(State.FAILED, State.NO_CHANNEL)),
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
+            deadline=timezone.now() + timedelta(hours=settings.NOTIFICATION_DEADLINE_HOURS),
+            last_error="",
+        )
     from .tasks import send_notification
 
     transaction.on_commit(lambda: send_notification.delay(row.pk))

@@ -74,6 +74,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("gửi lúc"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("đến máy lúc"), null=True, blank=True)
     seen_at = models.DateTimeField(_("đã xem lúc"), null=True, blank=True)
+    # When the row last changed state (sent, failed, …): the day a message counts as sent or failed in
+    # the statistics (reports), and the watermark their reconciliation reads from.
+    state_changed_at = models.DateTimeField(_("đổi trạng thái lúc"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("tin nhắn")

@@ -54,7 +54,8 @@ LEADER = Role(
     VIEW_OFFICES
     + VIEW_CATALOGUE
     + WORK_ON_DOSSIERS
-    + ("dossiers.sign_result", "dossiers.stop_dossier", "dossiers.postpone_dossier"),
+    + ("dossiers.sign_result", "dossiers.stop_dossier", "dossiers.postpone_dossier")
+    + ("reports.view_reports",),
 )
 PROVINCE_ADMIN = Role(
     "province_admin",
@@ -119,6 +120,7 @@ PROVINCE_ADMIN = Role(
         "ratings.view_ratingtoanswer",
         "ratings.change_ratingtoanswer",
         "ratings.view_ratinganswerlog",
+        "reports.view_reports",
     ),
 )
 

@@ -81,14 +81,14 @@ def is_changeable(rating: Rating, now=None) -> bool:
 
 def _context(dossier):
     """The procedure, deciding department, reception point and officers who held the dossier, from its events."""
-    events = list(DossierEvent.objects.filter(dossier=dossier).order_by("created_at", "id"))
+    from reports.lifecycle import reception_point_id as point_of
+
+    events = list(DossierEvent.objects.filter(dossier=dossier).select_related("actor").order_by("created_at", "id"))
     officers = {e.to_officer_id for e in events if e.to_officer_id}
     if dossier.received_by_id:
         officers.add(dossier.received_by_id)
-    intake = next((e for e in events if e.action in INTAKE_ACTIONS and e.to_department_id), None)
-    reception_point_id = intake.to_department_id if intake else None
-    if reception_point_id is None and dossier.received_by_id:
-        reception_point_id = dossier.received_by.department_id
+    # The one rule of the reports' "reception point" dimension (reports/lifecycle.py).
+    reception_point_id = point_of(dossier, events)
     return {
         "procedure_id": dossier.procedure_id,
         "department_id": dossier.current_department_id,
@@ -135,10 +135,20 @@ def record(dossier: Dossier, score, comment="", *, source, follower_user_id="") 
                         **context,
                     )
                     rating.officers.set(officers)
+                    _refresh_figures(rating)
                     return rating, True
             except IntegrityError:
                 existing = Rating.objects.select_for_update().get(dossier_id=dossier.pk)
-        return _change(existing, score, comment, source, follower_user_id, now), False
+        rating = _change(existing, score, comment, source, follower_user_id, now)
+        _refresh_figures(rating)
+        return rating, False
+
+
+def _refresh_figures(rating):
+    """The dashboard's counters follow the rating, in its transaction (reports/figures.py)."""
+    from reports import figures
+
+    figures.refresh(figures.RATING, rating.pk)
 
 
 def _change(rating, score, comment, source, follower_user_id, now):
@@ -176,6 +186,7 @@ def answer(rating: Rating, officer, text: str, address="") -> Rating:
         rating.answer, rating.answered_by, rating.answered_at, rating.answer_error = text, officer, timezone.now(), ""
         rating.save(update_fields=["answer", "answered_by", "answered_at", "answer_error"])
         RatingAnswerLog.objects.create(rating=rating, officer=officer, text=text, address=address)
+        _refresh_figures(rating)
         if rating.follower_user_id:
             transaction.on_commit(lambda: _send_answer(rating.pk))
     return rating

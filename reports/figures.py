@@ -1,0 +1,563 @@
+"""The aggregates: kept from the dossier events, ratings and messages; read by the dashboard.
+
+Writing. ``contribution(kind, obj)`` is a pure function of a source row's current state (a dossier, a
+rating, a message) → the Figure entries it contributes. ``refresh(kind, pk)``, called inside the
+transaction that changed the source, locks the source's `Contribution` row, recomputes, and applies
+only the difference (``INSERT … ON CONFLICT … DO UPDATE SET n = n + excluded.n``, keys in a fixed
+order so two transactions never deadlock on the counters). Calling it twice, late, or out of order
+changes nothing more: it converges to the current state. ``rebuild`` recomputes a province in batches
+the same way (or from scratch with ``reset``); ``reconcile`` re-reads the messages whose state changed
+since a watermark (their refresh runs in a savepoint: statistics never stop a message).
+
+Reading. Flows (received, done, ratings, messages …) are summed over the period's days. Stocks (open,
+within, late, paused) are kept as +1 on the first day of each span and −1 on the day after its last
+(those days may lie in the future: a dossier turns late the day after its due date), plus the total
+of every open-ended span on ``TOTAL_DAY``: the value at the end of day X is
+``total − Σ deltas after X``, which reads only the days from X on, never the history before it.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dossiers.calendars import current_calendar
+from dossiers.models import Dossier, DossierEvent, Procedure, Status
+from notifications.models import Notification
+from notifications.models import State as NotificationState
+from offices.models import Department
+from ratings.models import Rating
+
+from . import indicators, lifecycle
+from .indicators import Figures, Row, Scope
+from .models import NONE, Contribution
+
+logger = logging.getLogger(__name__)
+
+ONE_DAY = timedelta(days=1)
+TOTAL_DAY = date(9999, 12, 31)
+DOSSIER, RATING, MESSAGE = "dossier", "rating", "message"
+KINDS = (DOSSIER, RATING, MESSAGE)
+
+STOCKS = ("open", "within", "late", "paused")
+STOCK_FIELDS = {"within": "in_progress_within", "late": "in_progress_late", "paused": "paused"}
+CLOSED = {Status.REFUSED: "refused", Status.WITHDRAWN: "withdrawn", Status.STOPPED: "stopped"}
+RECEIVED_BY_CHANNEL = {1: "received_counter", 2: "received_online", 3: "received_postal"}
+FLOWS = (
+    "received",
+    "refused",
+    "withdrawn",
+    "stopped",
+    "done_early",
+    "done_on_time",
+    "done_late",
+    "days",
+    "ratings",
+    "satisfied",
+    "complaints",
+    "complaints_answered",
+    "messages_sent",
+    "messages_failed",
+)
+# An entry: (measure, day, point, department, procedure, channel, days bucket) → n
+KEY_FIELDS = ("measure", "day", "point_id", "department_id", "procedure_id", "channel", "days")
+
+
+# --- contributions (pure) -----------------------------------------------------------------------
+
+
+def _add(out, measure, day, dims, n=1, channel=NONE, days=-1):
+    key = (measure, day.isoformat(), dims[0] or NONE, dims[1] or NONE, dims[2] or NONE, channel, days)
+    out[key] = out.get(key, 0) + n
+
+
+def dossier_entries(dossier: Dossier, point_id, pauses, calendar) -> dict:
+    out: dict = {}
+    dims = (point_id, dossier.procedure.department_id, dossier.procedure_id)
+    day = lifecycle.local_day
+    if dossier.accepted_at is not None:
+        _add(out, "received", day(dossier.accepted_at), dims, channel=dossier.channel)
+    if dossier.status in CLOSED and dossier.closed_at is not None:
+        _add(out, CLOSED[dossier.status], day(dossier.closed_at), dims)
+    if dossier.result_ready_at is not None and dossier.grade:
+        _add(out, "done_" + dossier.grade, day(dossier.result_ready_at), dims)
+        days = lifecycle.processing_days(dossier, pauses, calendar)
+        if days is not None:
+            _add(out, "days", day(dossier.result_ready_at), dims, days=days)
+    for measure, spans in lifecycle.stock_intervals(dossier, pauses, calendar).items():
+        for first, end in spans:
+            _add(out, measure, first, dims)
+            _add(out, measure, end or TOTAL_DAY, dims, n=-1 if end else 1)
+    return {k: n for k, n in out.items() if n}
+
+
+def rating_entries(rating: Rating) -> dict:
+    out: dict = {}
+    dims = (rating.reception_point_id, rating.department_id, rating.procedure_id)
+    day = lifecycle.local_day(rating.first_given_at)
+    _add(out, "ratings", day, dims)
+    if rating.score >= indicators.SATISFIED_SCORE:
+        _add(out, "satisfied", day, dims)
+    if rating.needs_answer:
+        _add(out, "complaints", day, dims)
+        if rating.answered_at is not None:
+            _add(out, "complaints_answered", day, dims)
+    return out
+
+
+def message_entries(message: Notification, point_id) -> dict:
+    out: dict = {}
+    measure = {NotificationState.SENT: "messages_sent", NotificationState.FAILED: "messages_failed"}.get(message.state)
+    if measure and message.state_changed_at is not None:
+        procedure = message.dossier.procedure
+        dims = (point_id, procedure.department_id, procedure.pk)
+        _add(out, measure, lifecycle.local_day(message.state_changed_at), dims)
+    return out
+
+
+def contribution(kind, obj) -> dict:
+    """The entries `obj` (a Dossier, Rating or Notification, or None: gone) contributes now."""
+    if obj is None:
+        return {}
+    if kind == DOSSIER:
+        return dossier_entries(obj, lifecycle.reception_point_id(obj), lifecycle.pauses_of(obj), current_calendar())
+    if kind == RATING:
+        return rating_entries(obj)
+    if kind == MESSAGE:
+        return message_entries(obj, lifecycle.reception_point_id(obj.dossier))
+    raise ValueError(kind)
+
+
+def _load(kind, pk):
+    if kind == DOSSIER:
+        return Dossier.objects.select_related("procedure", "received_by").filter(pk=pk).first()
+    if kind == RATING:
+        return Rating.objects.filter(pk=pk).first()
+    return Notification.objects.select_related("dossier__procedure", "dossier__received_by").filter(pk=pk).first()
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+def _as_dict(entries) -> dict:
+    return {tuple(e[:-1]): e[-1] for e in entries or ()}
+
+
+def _as_list(entries: dict) -> list:
+    return [[*k, n] for k, n in sorted(entries.items())]
+
+
+def _apply(delta: dict):
+    """Add `delta` to the counters, in key order (no deadlock between two appliers)."""
+    delta = {k: n for k, n in delta.items() if n}
+    if not delta:
+        return
+    keys = sorted(delta)
+    columns = [[] for _ in KEY_FIELDS] + [[]]
+    for key in keys:
+        for i, value in enumerate(key):
+            columns[i].append(value)
+        columns[-1].append(delta[key])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO reports_figure (measure, day, point_id, department_id, procedure_id, channel, days, n)
+            SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::int[], %s::int[], %s::smallint[],
+                                 %s::smallint[], %s::bigint[])
+            ORDER BY 2, 1, 3, 4, 5, 6, 7
+            ON CONFLICT (day, measure, point_id, department_id, procedure_id, channel, days)
+            DO UPDATE SET n = reports_figure.n + excluded.n
+            """,
+            columns,
+        )
+
+
+def _lock_contributions(kind, pks) -> dict:
+    """Lock (creating them) the contribution rows of these sources, in id order: {pk: entries dict}."""
+    pks = sorted(set(pks))
+    if not pks:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO reports_contribution (kind, object_id, entries, updated_at)
+            SELECT %s, id, '[]'::jsonb, now() FROM unnest(%s::bigint[]) AS id ORDER BY id
+            ON CONFLICT (kind, object_id) DO NOTHING
+            """,
+            [kind, pks],
+        )
+        cursor.execute(
+            "SELECT object_id, entries FROM reports_contribution WHERE kind = %s AND object_id = ANY(%s) "
+            "ORDER BY object_id FOR UPDATE",
+            [kind, pks],
+        )
+        return {pk: _as_dict(entries if not isinstance(entries, str) else _json(entries)) for pk, entries in cursor}
+
+
+def _json(text):
+    import json
+
+    return json.loads(text)
+
+
+def _store(kind, new_by_pk: dict):
+    import json
+
+    if not new_by_pk:
+        return
+    pks = sorted(new_by_pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE reports_contribution c SET entries = v.entries, updated_at = now()
+            FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, entries)
+            WHERE c.kind = %s AND c.object_id = v.id
+            """,
+            [pks, [json.dumps(_as_list(new_by_pk[pk])) for pk in pks], kind],
+        )
+
+
+def _settle(kind, new_by_pk: dict):
+    """Lock these sources' contribution rows, apply the difference to the counters, store the new ones."""
+    old_by_pk = _lock_contributions(kind, new_by_pk)
+    delta: dict = defaultdict(int)
+    changed = {}
+    for pk, new in new_by_pk.items():
+        old = old_by_pk.get(pk, {})
+        if old == new:
+            continue
+        changed[pk] = new
+        for key, n in new.items():
+            delta[key] += n
+        for key, n in old.items():
+            delta[key] -= n
+    _apply(delta)
+    _store(kind, changed)
+    return len(changed)
+
+
+def refresh(kind, pk) -> bool:
+    """Bring the counters in line with source `pk`'s current state (in the caller's transaction). True if
+    anything changed. Idempotent; the source's contribution row serialises concurrent refreshes."""
+    with transaction.atomic():
+        _lock_contributions(kind, [pk])  # before reading the source: a refresh in flight commits first
+        return bool(_settle(kind, {pk: contribution(kind, _load(kind, pk))}))
+
+
+def refresh_quietly(kind, pk):
+    """`refresh` in a savepoint: a failure is logged and left to `reconcile`, never raised (messages)."""
+    try:
+        with transaction.atomic():
+            refresh(kind, pk)
+    except Exception:
+        logger.exception("figures: refresh of %s %s failed; reconcile_figures will retry", kind, pk)
+
+
+# --- batches: rebuild and reconcile -------------------------------------------------------------
+
+BATCH = 5000
+
+
+def _points(dossier_ids) -> dict:
+    events = (
+        DossierEvent.objects.filter(dossier_id__in=dossier_ids, action__in=(*lifecycle.INTAKE_ACTIONS, "refuse"))
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    by_dossier = defaultdict(list)
+    for event in events:
+        by_dossier[event.dossier_id].append(event)
+    return by_dossier
+
+
+def _pauses(dossier_ids) -> dict:
+    from dossiers.models import SupplementRequest
+
+    by_dossier = defaultdict(list)
+    rows = SupplementRequest.objects.filter(dossier_id__in=dossier_ids).order_by("requested_at", "id")
+    for dossier_id, a, b in rows.values_list("dossier_id", "requested_at", "received_at"):
+        by_dossier[dossier_id].append(lifecycle.Pause(a, b))
+    return by_dossier
+
+
+def dossier_batch(dossiers) -> dict:
+    """{pk: entries} of these dossiers (three queries for the batch)."""
+    ids = [d.pk for d in dossiers]
+    events, pauses, calendar = _points(ids), _pauses(ids), current_calendar()
+    out = {}
+    for dossier in dossiers:
+        point = lifecycle.reception_point_id(dossier, events.get(dossier.pk, []))
+        dossier_pauses = lifecycle.with_open_pause(dossier, pauses.get(dossier.pk, []))
+        out[dossier.pk] = dossier_entries(dossier, point, dossier_pauses, calendar)
+    return out
+
+
+def _batches(queryset, size=BATCH):
+    last = 0
+    while True:
+        batch = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].pk
+
+
+def rebuild(reset=False, echo=None) -> dict:
+    """Recompute every source of the current province, in batches (each its own transaction). Safe to
+    rerun and to run beside live traffic (each batch settles like a refresh). `reset` first empties the
+    tables under an exclusive lock (nothing else writes figures meanwhile): a rebuild from scratch."""
+    changed = {}
+    if reset:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE reports_contribution, reports_figure IN EXCLUSIVE MODE")
+            cursor.execute("TRUNCATE reports_contribution, reports_figure")
+    sources = {
+        DOSSIER: Dossier.objects.select_related("procedure", "received_by"),
+        RATING: Rating.objects.all(),
+        MESSAGE: Notification.objects.select_related("dossier__procedure", "dossier__received_by").filter(
+            state__in=(NotificationState.SENT, NotificationState.FAILED)
+        ),
+    }
+    for kind, queryset in sources.items():
+        changed[kind] = 0
+        for batch in _batches(queryset):
+            with transaction.atomic():
+                if kind == DOSSIER:
+                    new = dossier_batch(batch)
+                elif kind == RATING:
+                    new = {r.pk: rating_entries(r) for r in batch}
+                else:
+                    events = _points([m.dossier_id for m in batch])
+                    new = {
+                        m.pk: message_entries(m, lifecycle.reception_point_id(m.dossier, events.get(m.dossier_id, [])))
+                        for m in batch
+                    }
+                changed[kind] += _settle(kind, new)
+            if echo:
+                echo(f"{kind}: {batch[-1].pk}")
+        if kind == MESSAGE:
+            # Messages no longer sent nor failed (re-sent) still hold their old contribution: settle them.
+            stale = Contribution.objects.filter(kind=MESSAGE).exclude(entries=[]).values_list("object_id", flat=True)
+            stale = list(
+                Notification.objects.filter(pk__in=stale)
+                .exclude(state__in=(NotificationState.SENT, NotificationState.FAILED))
+                .values_list("pk", flat=True)
+            )
+            for pk in stale:
+                changed[kind] += refresh(MESSAGE, pk)
+    return changed
+
+
+RECONCILE_MARGIN = timedelta(minutes=15)  # transactions still in flight when the watermark was taken
+
+
+def reconcile(since=None) -> int:
+    """Refresh the messages whose state changed since the last run (minus a margin) and whose contribution
+    is older than the change: heals a refresh that failed (or was never called). Returns how many changed."""
+    now = timezone.now()
+    if since is None:
+        row = Contribution.objects.filter(kind="watermark", object_id=0).first()
+        since = (row.updated_at if row else now - timedelta(days=3)) - RECONCILE_MARGIN
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT n.id FROM notifications_notification n
+            LEFT JOIN reports_contribution c ON c.kind = %s AND c.object_id = n.id
+            WHERE n.state_changed_at >= %s AND (c.id IS NULL OR c.updated_at < n.state_changed_at)
+            ORDER BY n.id
+            """,
+            [MESSAGE, since],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    changed = 0
+    for pk in ids:
+        with transaction.atomic():
+            changed += refresh(MESSAGE, pk)
+    Contribution.objects.update_or_create(kind="watermark", object_id=0, defaults={"entries": []})
+    return changed
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _where(scope: Scope, procedures=None):
+    sql, params = [], []
+    for column, value in (
+        ("point_id", scope.point),
+        ("department_id", scope.department),
+        ("procedure_id", scope.procedure),
+    ):
+        if value is not None:
+            sql.append(f"{column} = %s")
+            params.append(value)
+    if procedures is not None:
+        sql.append("procedure_id = ANY(%s)")
+        params.append(list(procedures))
+    return "".join(f" AND {s}" for s in sql), params
+
+
+GROUPS = {
+    None: "0",
+    "point": "point_id",
+    "department": "department_id",
+    "procedure": "procedure_id",
+    "field": "procedure_id",
+}
+
+
+def _read(scope: Scope, group=None) -> dict:
+    """{group key: Figures} of the scope, grouped by a dimension column (None: one group, key 0)."""
+    column = GROUPS[group]
+    where, params = _where(scope)
+    stock_day = indicators.stock_day(scope)
+    results: dict = defaultdict(Figures)
+    durations: dict = defaultdict(lambda: defaultdict(int))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT {column}, measure, channel, days, sum(n) FROM reports_figure
+            WHERE day >= %s AND day <= %s AND measure = ANY(%s){where}
+            GROUP BY 1, 2, 3, 4
+            """,  # noqa: S608 -- column names and conditions are constants
+            [scope.start, scope.end, list(FLOWS), *params],
+        )
+        for key, measure, channel, days, n in cursor.fetchall():
+            _flow(results[key], durations[key], measure, channel, days, int(n))
+        cursor.execute(
+            f"""
+            SELECT {column}, measure,
+                   sum(n) FILTER (WHERE day = %s),
+                   sum(n) FILTER (WHERE day > %s AND day < %s),
+                   sum(n) FILTER (WHERE day >= %s AND day < %s)
+            FROM reports_figure
+            WHERE day >= %s AND measure = ANY(%s){where}
+            GROUP BY 1, 2
+            """,  # noqa: S608 -- column names and conditions are constants
+            [
+                TOTAL_DAY,
+                stock_day,
+                TOTAL_DAY,
+                scope.start,
+                TOTAL_DAY,
+                min(scope.start, stock_day + ONE_DAY),
+                list(STOCKS),
+                *params,
+            ],
+        )
+        for key, measure, total, after_stock_day, from_start in cursor.fetchall():
+            total = int(total or 0)
+            result = results[key]
+            if measure == "open":
+                result.carried_over = total - int(from_start or 0)
+            else:
+                setattr(result, STOCK_FIELDS[measure], total - int(after_stock_day or 0))
+    for key, result in results.items():
+        indicators.set_durations(result, durations.get(key, {}))
+    return results
+
+
+def _flow(result: Figures, durations, measure, channel, days, n):
+    if measure == "days":
+        durations[days] += n
+        return
+    if measure == "received":
+        result.received += n
+        field_name = RECEIVED_BY_CHANNEL.get(channel)
+        if field_name:
+            setattr(result, field_name, getattr(result, field_name) + n)
+        return
+    setattr(result, measure, getattr(result, measure) + n)
+
+
+def _merge(into: Figures, other: Figures, durations: dict):
+    for name, value in other.counts().items():
+        setattr(into, name, getattr(into, name) + value)
+    for days, n in other.durations.items():
+        durations[days] = durations.get(days, 0) + n
+
+
+def figures(scope: Scope) -> Figures:
+    """The figures of a scope: two queries over the period's rows (and the stocks' days after it)."""
+    return _read(scope).get(0) or Figures()
+
+
+def breakdown(scope: Scope, by: str) -> list[Row]:
+    if by not in indicators.BREAKDOWNS:
+        raise ValueError(f"Unknown breakdown {by!r}")
+    if by == "week":
+        return _weeks(scope)
+    results = _read(scope, by)
+    if by == "field":
+        fields = dict(Procedure.objects.values_list("pk", "field"))
+        by_field: dict = {}
+        durations: dict = defaultdict(dict)
+        for pk, result in results.items():
+            name = fields.get(pk)
+            if name is None:
+                continue
+            _merge(by_field.setdefault(name, Figures()), result, durations[name])
+        for name, result in by_field.items():
+            indicators.set_durations(result, durations[name])
+        return [
+            Row(name, indicators.field_label(name), by_field[name])
+            for name in sorted(by_field)
+            if not indicators.is_empty(by_field[name])
+        ]
+    if by == "procedure":
+        labels = list(Procedure.objects.filter(pk__in=results).order_by("name", "pk").values_list("pk", "name"))
+    else:
+        labels = list(Department.objects.filter(pk__in=results).order_by("name", "pk").values_list("pk", "name"))
+    return [Row(pk, str(label), results[pk]) for pk, label in labels if not indicators.is_empty(results[pk])]
+
+
+def _weeks(scope: Scope) -> list[Row]:
+    where, params = _where(scope)
+    parts = list(indicators.weeks(scope))
+    if not parts:
+        return []
+    results = {monday: Figures() for monday, _first, _last in parts}
+    durations = {monday: defaultdict(int) for monday in results}
+    monday_of = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT day, measure, channel, days, sum(n) FROM reports_figure
+            WHERE day >= %s AND day <= %s AND measure = ANY(%s){where}
+            GROUP BY 1, 2, 3, 4
+            """,  # noqa: S608 -- column names and conditions are constants
+            [scope.start, scope.end, list(FLOWS), *params],
+        )
+        for day, measure, channel, days, n in cursor.fetchall():
+            monday = monday_of.setdefault(day, day - timedelta(days=day.weekday()))
+            _flow(results[monday], durations[monday], measure, channel, days, int(n))
+        # Stocks: every delta from the first week's start on, and the totals.
+        cursor.execute(
+            f"""
+            SELECT measure, day, sum(n) FROM reports_figure
+            WHERE day >= %s AND measure = ANY(%s){where}
+            GROUP BY 1, 2
+            """,  # noqa: S608 -- column names and conditions are constants
+            [scope.start, list(STOCKS), *params],
+        )
+        deltas = defaultdict(list)
+        for measure, day, n in cursor.fetchall():
+            deltas[measure].append((day, int(n)))
+    totals = {m: sum(n for d, n in rows if d == TOTAL_DAY) for m, rows in deltas.items()}
+
+    def value(measure, day):
+        return totals.get(measure, 0) - sum(n for d, n in deltas.get(measure, ()) if day < d < TOTAL_DAY)
+
+    rows = []
+    for monday, first, last in parts:
+        result = results[monday]
+        sub = Scope(first, last, scope.point, scope.department, scope.procedure)
+        end = indicators.stock_day(sub)
+        result.carried_over = value("open", first - ONE_DAY)
+        for measure, name in STOCK_FIELDS.items():
+            setattr(result, name, value(measure, end))
+        indicators.set_durations(result, durations[monday])
+        if not indicators.is_empty(result):
+            rows.append(Row(monday, indicators.week_label(first, last), result))
+    return rows
