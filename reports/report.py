@@ -395,8 +395,8 @@ def _is_empty(figures: Figures) -> bool:
 def build(scope: Scope, province_name: str, now: datetime | None = None) -> Report:
     """The report of `scope` in the current province's schema.
 
-    Every department the breakdown names has its row (a unit with nothing to report shows zeros); its
-    fields follow, those with nothing to report left out."""
+    Each department the breakdown names (those with something in the period) has its row; its fields
+    follow, those with nothing in the table's columns left out."""
     lines = []
     for index, row in enumerate(indicators.breakdown(scope, "department"), start=1):
         lines.append(Line(DEPARTMENT, roman(index), str(row.label), row.figures, row.key))
@@ -406,8 +406,7 @@ def build(scope: Scope, province_name: str, now: datetime | None = None) -> Repo
             if _is_empty(field_row.figures):
                 continue
             number += 1
-            label = str(field_row.label) or _("Chưa xếp lĩnh vực")
-            lines.append(Line(FIELD, str(number), label, field_row.figures, field_row.key))
+            lines.append(Line(FIELD, str(number), str(field_row.label), field_row.figures, field_row.key))
     total = Line(TOTAL, "", _("Tổng cộng"), indicators.figures(scope))
     return Report(
         province_name=province_name,
