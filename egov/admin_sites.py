@@ -22,6 +22,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core import checks
 from django.db import connection
 from django.db.models import Field
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 security_logger = logging.getLogger("django.security.DisallowedModelAdminLookup")
@@ -125,6 +126,42 @@ class ProvinceAdminSite(StrictLookupsAdminSite):
     def province_name(self, request):
         tenant = getattr(request, "tenant", None) or getattr(connection, "tenant", None)
         return getattr(tenant, "name", "") or ""
+
+    def get_urls(self):
+        from reports import dashboard
+
+        return dashboard.urls(self) + super().get_urls()
+
+    def report_links(self, request):
+        """The report pages this user may open: (label, url), shown as the "Báo cáo, thống kê" section
+        of the index and the sidebar."""
+        from reports import dashboard
+
+        links = []
+        if dashboard.may_view(request.user):
+            links.append((_("Bảng số liệu của tỉnh"), reverse(f"{self.name}:reports_dashboard")))
+        return links
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        if app_label not in (None, "reports"):
+            return app_list
+        links = self.report_links(request)
+        if not links:
+            return app_list
+        models = [
+            {"name": label, "object_name": f"ReportPage{index}", "admin_url": url, "add_url": None, "view_only": True,
+             "perms": {"view": True}}
+            for index, (label, url) in enumerate(links)
+        ]  # fmt: skip
+        existing = next((app for app in app_list if app["app_label"] == "reports"), None)
+        if existing is not None:
+            existing["models"] = models + existing["models"]
+        else:
+            app = {"name": _("Báo cáo, thống kê"), "app_label": "reports", "app_url": links[0][1],
+                   "has_module_perms": True, "models": models}  # fmt: skip
+            app_list.insert(0, app)
+        return app_list
 
     def each_context(self, request):
         context = super().each_context(request)
