@@ -429,7 +429,7 @@ def _province_name(request) -> str:
 
 def report_view(request, site):
     """The report's page: choose the period; the table, ready to print, and its Excel download."""
-    if not request.user.has_perm(PERMISSION):
+    if not may_view(request.user):
         raise PermissionDenied
     submitted = "period" in request.GET
     form = PeriodForm(request.GET if submitted else None)
@@ -481,5 +481,12 @@ def urlpatterns(site):
     return [path("bao-cao/dinh-ky/", view, name="reports_report")]
 
 
-def report_url() -> str:
-    return reverse("admin:reports_report")
+def may_view(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(PERMISSION))
+
+
+def links(user, site) -> list[tuple[str, str]]:
+    """The report's entry in the index's "Báo cáo, thống kê" section, for those who may open it."""
+    if not may_view(user):
+        return []
+    return [(_("Báo cáo tình hình giải quyết thủ tục hành chính"), reverse(f"{site.name}:reports_report"))]

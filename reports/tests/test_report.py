@@ -157,3 +157,10 @@ def test_the_report_is_not_on_the_national_domain(leader_client):
     response = leader_client.get(URL, HTTP_HOST="localhost")
     assert response.status_code in (302, 404)
     assert response.status_code == 404 or response["Location"].startswith("/admin/login/")
+
+
+def test_the_index_links_the_report_for_those_who_may_open_it(leader_client, specialist):
+    assert f'href="{URL}"' in leader_client.get("/admin/", HTTP_HOST=DANANG).content.decode()
+    client = Client()
+    otp_login(client, specialist.user)
+    assert f'href="{URL}"' not in client.get("/admin/", HTTP_HOST=DANANG).content.decode()
