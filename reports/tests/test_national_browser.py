@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,8 +107,9 @@ def seeded(django_db_setup, django_db_blocker):
                 drop_province(spec.slug)
 
 
-@pytest.fixture(scope="module")
-def live_url(seeded, django_db_blocker, tmp_path_factory):
+@contextmanager
+def portal(django_db_blocker, log_dir):
+    """`manage.py runserver` on a free port against the test database; yields the port."""
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
     port = free_port()
@@ -119,7 +121,7 @@ def live_url(seeded, django_db_blocker, tmp_path_factory):
         "SITE_PORT": str(port),
         "PYTHONUNBUFFERED": "1",
     }
-    log_path = tmp_path_factory.mktemp("national-server") / "server.log"
+    log_path = log_dir / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -128,7 +130,7 @@ def live_url(seeded, django_db_blocker, tmp_path_factory):
     try:
         wait_for(lambda: answers(port) or process.poll() is not None, 60, "the portal server")
         assert process.poll() is None, log_path.read_text()[-3000:]
-        yield f"http://localhost:{port}"
+        yield port
     finally:
         process.terminate()
         try:
@@ -136,6 +138,12 @@ def live_url(seeded, django_db_blocker, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_url(seeded, django_db_blocker, tmp_path_factory):
+    with portal(django_db_blocker, tmp_path_factory.mktemp("national-server")) as port:
+        yield f"http://localhost:{port}"
 
 
 def national_code():
