@@ -16,6 +16,7 @@ of every open-ended span on ``TOTAL_DAY``: the value at the end of day X is
 ``total − Σ deltas after X``, which reads only the days from X on, never the history before it.
 """
 
+import json
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
@@ -149,29 +150,32 @@ def _as_list(entries: dict) -> list:
     return [[*k, n] for k, n in sorted(entries.items())]
 
 
-def _apply(delta: dict):
-    """Add `delta` to the counters, in key order (no deadlock between two appliers)."""
-    delta = {k: n for k, n in delta.items() if n}
-    if not delta:
-        return
-    keys = sorted(delta)
+_UPSERT = """
+    INSERT INTO reports_figure (measure, day, point_id, department_id, procedure_id, channel, days, n)
+    SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::int[], %s::int[], %s::smallint[],
+                         %s::smallint[], %s::bigint[])
+    ORDER BY 2, 1, 3, 4, 5, 6, 7
+    ON CONFLICT (day, measure, point_id, department_id, procedure_id, channel, days)
+    DO UPDATE SET n = reports_figure.n + excluded.n
+"""
+
+
+def _columns(delta: dict) -> list:
+    """The delta as the upsert's arrays, in key order (no deadlock between two appliers)."""
     columns = [[] for _ in KEY_FIELDS] + [[]]
-    for key in keys:
+    for key in sorted(delta):
         for i, value in enumerate(key):
             columns[i].append(value)
         columns[-1].append(delta[key])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO reports_figure (measure, day, point_id, department_id, procedure_id, channel, days, n)
-            SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::int[], %s::int[], %s::smallint[],
-                                 %s::smallint[], %s::bigint[])
-            ORDER BY 2, 1, 3, 4, 5, 6, 7
-            ON CONFLICT (day, measure, point_id, department_id, procedure_id, channel, days)
-            DO UPDATE SET n = reports_figure.n + excluded.n
-            """,
-            columns,
-        )
+    return columns
+
+
+def _apply(delta: dict):
+    """Add `delta` to the counters."""
+    delta = {k: n for k, n in delta.items() if n}
+    if delta:
+        with connection.cursor() as cursor:
+            cursor.execute(_UPSERT, _columns(delta))
 
 
 def _lock_contributions(kind, pks) -> dict:
@@ -183,7 +187,7 @@ def _lock_contributions(kind, pks) -> dict:
         cursor.execute(
             """
             INSERT INTO reports_contribution (kind, object_id, entries, updated_at)
-            SELECT %s, id, '[]'::jsonb, now() FROM unnest(%s::bigint[]) AS id ORDER BY id
+            SELECT %s, id, '[]'::jsonb, clock_timestamp() FROM unnest(%s::bigint[]) AS id ORDER BY id
             ON CONFLICT (kind, object_id) DO NOTHING
             """,
             [kind, pks],
@@ -193,30 +197,35 @@ def _lock_contributions(kind, pks) -> dict:
             "ORDER BY object_id FOR UPDATE",
             [kind, pks],
         )
-        return {pk: _as_dict(entries if not isinstance(entries, str) else _json(entries)) for pk, entries in cursor}
+        return {pk: _as_dict(_json(entries)) for pk, entries in cursor}
 
 
-def _json(text):
-    import json
-
-    return json.loads(text)
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _store(kind, new_by_pk: dict):
-    import json
-
     if not new_by_pk:
         return
     pks = sorted(new_by_pk)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE reports_contribution c SET entries = v.entries, updated_at = now()
+            UPDATE reports_contribution c SET entries = v.entries, updated_at = clock_timestamp()
             FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, entries)
             WHERE c.kind = %s AND c.object_id = v.id
             """,
             [pks, [json.dumps(_as_list(new_by_pk[pk])) for pk in pks], kind],
         )
+
+
+def _difference(old: dict, new: dict) -> dict:
+    delta: dict = defaultdict(int)
+    for key, n in new.items():
+        delta[key] += n
+    for key, n in old.items():
+        delta[key] -= n
+    return {k: n for k, n in delta.items() if n}
 
 
 def _settle(kind, new_by_pk: dict):
@@ -229,21 +238,84 @@ def _settle(kind, new_by_pk: dict):
         if old == new:
             continue
         changed[pk] = new
-        for key, n in new.items():
+        for key, n in _difference(old, new).items():
             delta[key] += n
-        for key, n in old.items():
-            delta[key] -= n
     _apply(delta)
     _store(kind, changed)
     return len(changed)
 
 
+# One statement locks (creating it) a source's contribution row and returns what it contributes now,
+# with a dossier's supplement requests; one more applies the difference and stores the new entries.
+_LOCK_ONE = """
+    INSERT INTO reports_contribution AS c (kind, object_id, entries, updated_at)
+    VALUES (%(kind)s, %(pk)s, '[]'::jsonb, clock_timestamp())
+    ON CONFLICT (kind, object_id) DO UPDATE SET updated_at = clock_timestamp()
+    RETURNING c.entries,
+        ARRAY(SELECT requested_at FROM dossiers_supplementrequest WHERE dossier_id = %(dossier)s
+              ORDER BY requested_at, id),
+        ARRAY(SELECT received_at FROM dossiers_supplementrequest WHERE dossier_id = %(dossier)s
+              ORDER BY requested_at, id)
+"""
+_STORE_ONE = """
+    WITH applied AS ({upsert})
+    UPDATE reports_contribution SET entries = %s::jsonb WHERE kind = %s AND object_id = %s
+"""
+
+
+def _lock_one(kind, pk):
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_ONE, {"kind": kind, "pk": pk, "dossier": pk if kind == DOSSIER else None})
+        entries, requested, received = cursor.fetchone()
+    pauses = [lifecycle.Pause(a, b) for a, b in zip(requested, received, strict=True)]
+    return _as_dict(_json(entries)), pauses
+
+
+def _store_one(kind, pk, old: dict, new: dict) -> bool:
+    if old == new:
+        return False
+    delta = _difference(old, new)
+    with connection.cursor() as cursor:
+        if delta:
+            cursor.execute(_STORE_ONE.format(upsert=_UPSERT), [*_columns(delta), json.dumps(_as_list(new)), kind, pk])
+        else:
+            cursor.execute(
+                "UPDATE reports_contribution SET entries = %s::jsonb WHERE kind = %s AND object_id = %s",
+                [json.dumps(_as_list(new)), kind, pk],
+            )
+    return True
+
+
 def refresh(kind, pk) -> bool:
     """Bring the counters in line with source `pk`'s current state (in the caller's transaction). True if
     anything changed. Idempotent; the source's contribution row serialises concurrent refreshes."""
-    with transaction.atomic():
-        _lock_contributions(kind, [pk])  # before reading the source: a refresh in flight commits first
-        return bool(_settle(kind, {pk: contribution(kind, _load(kind, pk))}))
+    with transaction.atomic(savepoint=False):
+        old, pauses = _lock_one(kind, pk)  # before reading the source: a refresh in flight commits first
+        obj = _load(kind, pk)
+        if kind == DOSSIER:
+            new = {} if obj is None else _dossier_contribution(obj, pauses, old)
+        else:
+            new = contribution(kind, obj)
+        return _store_one(kind, pk, old, new)
+
+
+def refresh_dossier(dossier: Dossier, event=None) -> bool:
+    """`refresh` of a dossier just changed by a service (the row in hand, locked by the action): two
+    statements. The reception point is the intake event's, else the one it already contributes under."""
+    with transaction.atomic(savepoint=False):
+        old, pauses = _lock_one(DOSSIER, dossier.pk)
+        point = ...  # not known yet: _dossier_contribution finds it
+        if event is not None and event.action in lifecycle.INTAKE_ACTIONS and event.to_department_id:
+            point = event.to_department_id
+        return _store_one(DOSSIER, dossier.pk, old, _dossier_contribution(dossier, pauses, old, point))
+
+
+def _dossier_contribution(dossier, pauses, old, point=...):
+    if point is ...:
+        known = {key[2] for key in old}
+        point = (known.pop() or None) if len(known) == 1 else lifecycle.reception_point_id(dossier)
+    pauses = lifecycle.with_open_pause(dossier, pauses)
+    return dossier_entries(dossier, point, pauses, current_calendar())
 
 
 def refresh_quietly(kind, pk):
@@ -365,10 +437,11 @@ def reconcile(since=None) -> int:
             """
             SELECT n.id FROM notifications_notification n
             LEFT JOIN reports_contribution c ON c.kind = %s AND c.object_id = n.id
-            WHERE n.state_changed_at >= %s AND (c.id IS NULL OR c.updated_at < n.state_changed_at)
+            WHERE n.state_changed_at >= %s
+              AND (c.id IS NULL AND n.state IN (%s, %s) OR c.updated_at < n.state_changed_at)
             ORDER BY n.id
             """,
-            [MESSAGE, since],
+            [MESSAGE, since, NotificationState.SENT, NotificationState.FAILED],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
     changed = 0

@@ -15,7 +15,7 @@ class Figure(models.Model):
     the day they happen; stocks (open, within, late, paused) are kept as +1 on the first day of each
     span and −1 on the day after it, plus their running total on `TOTAL_DAY`."""
 
-    measure = models.CharField(_("chỉ tiêu"), max_length=16)
+    measure = models.CharField(_("chỉ tiêu"), max_length=24)
     day = models.DateField(_("ngày"))
     point_id = models.IntegerField(_("bộ phận tiếp nhận"), default=NONE)
     department_id = models.IntegerField(_("cơ quan giải quyết"), default=NONE)

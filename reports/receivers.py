@@ -10,4 +10,4 @@ from dossiers.events import dossier_event
 def _dossier_changed(sender, event, dossier, **kwargs):
     from . import figures
 
-    figures.refresh(figures.DOSSIER, dossier.pk)
+    figures.refresh_dossier(dossier, event)

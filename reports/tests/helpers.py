@@ -64,3 +64,13 @@ def done(dossier, officers, handed_at, signed_at):
 
 def ask_supplement(when, dossier, officer):
     return step(when, "request_supplement", dossier, officer, items=[services.MissingItem("Tờ khai", "Thiếu chữ ký")])
+
+
+def returned(officers, when):
+    """Received at `when`, handed to the ward, signed and returned the next minutes."""
+    from datetime import timedelta
+
+    dossier = received(officers["reception"], when)
+    done(dossier, officers, when + timedelta(minutes=5), when + timedelta(minutes=10))
+    step(when + timedelta(minutes=15), "return_result", dossier, officers["reception"])
+    return Dossier.objects.get(pk=dossier.pk)
