@@ -73,11 +73,11 @@ class Chart:
     fmt: object = integer  # how a value is written
     maximum: float | None = None  # the scale's end (default: the longest bar)
     empty: str = ""  # shown when there is no bar
+    value_width: int = 110  # room after the longest bar for its written value
 
 
 WIDTH = 760
 LABEL_WIDTH = 250
-VALUE_WIDTH = 110
 ROW = 26
 BAR = 18
 TOP = 8
@@ -153,7 +153,7 @@ def render(chart: Chart) -> str:
 
     totals = [sum(v for v in bar.values.values() if v) for bar in chart.bars]
     scale_end = chart.maximum or max(totals) or 1
-    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    span = WIDTH - LABEL_WIDTH - chart.value_width
     for bar, total in zip(chart.bars, totals, strict=True):
         row = _el(svg, "g", class_="bar", data_label=bar.label)
         summary = "; ".join(

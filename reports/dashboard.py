@@ -204,6 +204,11 @@ class Number:
     text: str
     href: str = ""
 
+    @property
+    def raw(self) -> str:
+        """The value as data (data-value): unlocalised, empty for none."""
+        return "" if self.value is None else str(self.value)
+
 
 def _count(key, label, figures, scope, link=True):
     value = getattr(figures, key)
@@ -311,6 +316,7 @@ def week_chart(rows, scope):
         fmt=lambda v: charts.percent(None if v is None else v / 100),
         maximum=100,
         empty=_("Không có tuần nào trong khoảng đã chọn."),
+        value_width=220,
     )
 
 
@@ -364,6 +370,7 @@ def procedure_chart(rows, scope):
         bars=bars,
         fmt=charts.decimal,
         empty=_("Chưa có hồ sơ nào được giải quyết xong trong khoảng đã chọn."),
+        value_width=170,
     )
 
 
@@ -455,9 +462,12 @@ def dashboard_view(request, admin_site):
             figures=figures,
             sections=sections(figures, scope),
             charts=[
-                charts.render(week_chart(weeks, scope)),
-                charts.render(department_chart(departments, scope)),
-                charts.render(procedure_chart(procedures, scope)),
+                (chart.title, charts.render(chart))
+                for chart in (
+                    week_chart(weeks, scope),
+                    department_chart(departments, scope),
+                    procedure_chart(procedures, scope),
+                )
             ],
             department_headers=headers,
             department_table=department_table,

@@ -336,6 +336,8 @@ def test_every_province_admin_page_is_vietnamese(province_data):
     read = {p for w in walks for p in w.pages}
     assert any("/dossiers/dossier/" in p and p.endswith("/change/") for p in read)
     assert any(re.search(r"/dossiers/dossier/\d+/.+/", p) and not p.endswith("/change/") for p in read), sorted(read)
+    # The province dashboard (reached from the index's "Báo cáo, thống kê") and a list behind one of its numbers.
+    assert any(p.startswith("/admin/reports/dashboard/") for p in read), sorted(read)
     found = report(*walks)
     assert not found, f"English on {sum(len(w.found) for w in walks)} province admin pages:\n{found}"
 

@@ -33,7 +33,8 @@ HOST = "danang.localhost"
 URL = "/admin/reports/dashboard/"
 CHANGELIST = "/admin/dossiers/dossier/"
 NUMBER = re.compile(r'data-indicator="(\w+)" data-value="([^"]*)"')
-SVG = re.compile(r"<svg .*?</svg>", re.S)
+SHOWN = r'data-indicator="{key}" data-value="{value}"[^>]*>{text}<'
+SVG = re.compile(r"<svg [^>]*class=\"report-chart\".*?</svg>", re.S)
 
 
 def parse(text):
@@ -147,10 +148,11 @@ def test_numbers_are_formatted_the_vietnamese_way(admin_client, demo, monkeypatc
     monkeypatch.setattr(indicators, "figures", lambda scope: big)
     monkeypatch.setattr(indicators, "breakdown", lambda scope, by: [])
     html = _get(admin_client).content.decode()
-    assert re.search(r'data-indicator="received" data-value="1234">1.234<', html)
-    assert re.search(r'data-indicator="on_time_share" data-value="0.875">87,5 %<', html)
-    assert re.search(r'data-indicator="satisfied_share" data-value="0.875">87,5 %<', html)
-    assert re.search(r'data-indicator="avg_days" data-value="3.25">3,2<', html) or ">3,3<" in html
+    assert re.search(SHOWN.format(key="received", value="1234", text=r"1\.234"), html)
+    assert re.search(SHOWN.format(key="received_counter", value="1000", text=r"1\.000"), html)
+    assert re.search(SHOWN.format(key="on_time_share", value=r"0\.875", text="87,5 %"), html)
+    assert re.search(SHOWN.format(key="satisfied_share", value=r"0\.875", text="87,5 %"), html)
+    assert re.search(SHOWN.format(key="avg_days", value=r"3\.25", text="3,[23]"), html)
 
 
 # --- the charts ---------------------------------------------------------------------------------------
@@ -351,7 +353,7 @@ def test_each_province_sees_its_own_figures(demo, camau):
         ({"department": "abc"}, "Cơ quan giải quyết đã chọn không có trong danh sách."),
         ({"procedure": "0"}, "Thủ tục đã chọn không có trong danh sách."),
         ({"point": "999999"}, "Bộ phận tiếp nhận đã chọn không có trong danh sách."),
-        ({"point": "\x00"}, "Bộ phận tiếp nhận đã chọn không có trong danh sách."),
+        ({"point": "\x00"}, "Không được chứa ký tự rỗng"),
     ],
 )
 def test_bad_input_gives_a_clear_vietnamese_error(admin_client, params, message):
@@ -396,3 +398,21 @@ def test_rows_are_built_from_the_breakdown(demo):
         Row(3, "Chưa xong", Figures(received=4)),
     ]
     assert [r.label for r in dashboard.slowest(rows)] == ["Chậm", "Nhanh"]
+
+
+def test_a_leader_sees_the_dossiers_behind_a_number_that_they_may_see_and_is_told_so(demo):
+    """The dashboard counts the province; the list behind a number never widens what a leader may see."""
+    from dossiers.selectors import visible_dossiers
+
+    leader = User.objects.get(username="lanhdao")
+    assert not leader.has_perm("dossiers.view_all_dossiers")
+    client = _login("lanhdao")
+    start, end = _period()
+    scope = Scope(start, end)
+    for key in ("received", "done_early", "done_late", "in_progress_late", "paused"):
+        behind = indicators.dossiers_behind(scope, key)
+        expected = set(behind.filter(pk__in=visible_dossiers(leader).values("pk")).values_list("pk", flat=True))
+        response = _get(client, CHANGELIST, indicator=key, **_scope_params(scope))
+        assert response.status_code == 200
+        assert set(response.context["cl"].queryset.values_list("pk", flat=True)) == expected, key
+        assert "Danh sách chỉ gồm các hồ sơ ông/bà được xem" in response.content.decode()
