@@ -212,6 +212,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
     # The dashboard's message counters: heals a state change whose figures refresh failed (reports/figures.py).
+    "reports-fold-figures": {"task": "reports.tasks.fold_figures", "schedule": 60, "options": {"expires": 55}},
     "reports-reconcile-figures": {
         "task": "reports.tasks.reconcile_figures",
         "schedule": 300,

@@ -3,9 +3,10 @@
 Writing. ``contribution(kind, obj)`` is a pure function of a source row's current state (a dossier, a
 rating, a message) → the Figure entries it contributes. ``refresh(kind, pk)``, called inside the
 transaction that changed the source, locks the source's `Contribution` row, recomputes, and applies
-only the difference (``INSERT … ON CONFLICT … DO UPDATE SET n = n + excluded.n``, keys in a fixed
-order so two transactions never deadlock on the counters). Calling it twice, late, or out of order
-changes nothing more: it converges to the current state. ``rebuild`` recomputes a province in batches
+only the difference — appended to `FigureDelta` (no counter row is locked while the transaction is
+open), which ``fold`` adds into `Figure` every minute (``INSERT … ON CONFLICT … DO UPDATE SET
+n = n + excluded.n``); readers sum both. Calling refresh twice, late, or out of order changes nothing
+more: it converges to the current state. ``rebuild`` recomputes a province in batches
 the same way (or from scratch with ``reset``); ``reconcile`` re-reads the messages whose state changed
 since a watermark (their refresh runs in a savepoint: statistics never stop a message).
 
@@ -33,12 +34,13 @@ from ratings.models import Rating
 
 from . import indicators, lifecycle
 from .indicators import Figures, Row, Scope
-from .models import NONE, Contribution
+from .models import DAY, MONTH, NONE, WEEK, Contribution
 
 logger = logging.getLogger(__name__)
 
 ONE_DAY = timedelta(days=1)
 TOTAL_DAY = date(9999, 12, 31)
+TOTAL_ISO = TOTAL_DAY.isoformat()
 DOSSIER, RATING, MESSAGE = "dossier", "rating", "message"
 KINDS = (DOSSIER, RATING, MESSAGE)
 
@@ -63,7 +65,9 @@ FLOWS = (
     "messages_failed",
 )
 # An entry: (measure, day, point, department, procedure, channel, days bucket) → n
-KEY_FIELDS = ("measure", "day", "point_id", "department_id", "procedure_id", "channel", "days")
+ENTRY_FIELDS = ("measure", "day", "point_id", "department_id", "procedure_id", "channel", "days")
+# A counter's key: the entry's, with its span (the day's row, its month's, its week's).
+KEY_FIELDS = ("span", *ENTRY_FIELDS)
 
 
 # --- contributions (pure) -----------------------------------------------------------------------
@@ -150,18 +154,55 @@ def _as_list(entries: dict) -> list:
     return [[*k, n] for k, n in sorted(entries.items())]
 
 
+# Transactions append their differences (no counter row is locked while a dossier's transaction is
+# open: two intakes of one procedure on one day never wait for each other); `fold` adds them up.
 _UPSERT = """
-    INSERT INTO reports_figure (measure, day, point_id, department_id, procedure_id, channel, days, n)
-    SELECT * FROM unnest(%s::text[], %s::date[], %s::int[], %s::int[], %s::int[], %s::smallint[],
-                         %s::smallint[], %s::bigint[])
-    ORDER BY 2, 1, 3, 4, 5, 6, 7
-    ON CONFLICT (day, measure, point_id, department_id, procedure_id, channel, days)
-    DO UPDATE SET n = reports_figure.n + excluded.n
+    INSERT INTO reports_figuredelta (span, measure, day, point_id, department_id, procedure_id, channel, days, n)
+    SELECT * FROM unnest(%s::smallint[], %s::text[], %s::date[], %s::int[], %s::int[], %s::int[],
+                         %s::smallint[], %s::smallint[], %s::bigint[])
 """
+# Every counter with its differences not folded yet: what readers sum (one statement, one snapshot).
+_ROWS = """(
+    SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, n FROM reports_figure
+    UNION ALL
+    SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, n FROM reports_figuredelta
+) AS f"""
+
+
+def fold() -> int:
+    """Move the appended differences into the counters (beat, every minute; also before a rebuild
+    finishes). Only committed differences are seen; one fold at a time per province."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':reports.fold'))")
+        cursor.execute(
+            """
+            WITH moved AS (DELETE FROM reports_figuredelta RETURNING *)
+            INSERT INTO reports_figure (span, measure, day, point_id, department_id, procedure_id, channel, days, n)
+            SELECT span, measure, day, point_id, department_id, procedure_id, channel, days, sum(n) FROM moved
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+            ORDER BY 1, 3, 2, 4, 5, 6, 7, 8
+            ON CONFLICT (span, day, measure, point_id, department_id, procedure_id, channel, days)
+            DO UPDATE SET n = reports_figure.n + excluded.n
+            """
+        )
+        return cursor.rowcount
+
+
+def _spans(delta: dict) -> dict:
+    """Each day's entry also counted in its month's and its week's row (the stocks' total stays alone)."""
+    out: dict = defaultdict(int)
+    for (measure, day, *rest), n in delta.items():
+        out[(DAY, measure, day, *rest)] += n
+        if day != TOTAL_ISO:
+            d = date.fromisoformat(day)
+            out[(MONTH, measure, d.replace(day=1).isoformat(), *rest)] += n
+            out[(WEEK, measure, (d - timedelta(days=d.weekday())).isoformat(), *rest)] += n
+    return out
 
 
 def _columns(delta: dict) -> list:
     """The delta as the upsert's arrays, in key order (no deadlock between two appliers)."""
+    delta = _spans(delta)
     columns = [[] for _ in KEY_FIELDS] + [[]]
     for key in sorted(delta):
         for i, value in enumerate(key):
@@ -384,7 +425,8 @@ def rebuild(reset=False, echo=None) -> dict:
     if reset:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("LOCK TABLE reports_contribution, reports_figure IN EXCLUSIVE MODE")
-            cursor.execute("TRUNCATE reports_contribution, reports_figure")
+            cursor.execute("LOCK TABLE reports_figuredelta IN EXCLUSIVE MODE")
+            cursor.execute("TRUNCATE reports_contribution, reports_figure, reports_figuredelta")
     sources = {
         DOSSIER: Dossier.objects.select_related("procedure", "received_by"),
         RATING: Rating.objects.all(),
@@ -419,6 +461,7 @@ def rebuild(reset=False, echo=None) -> dict:
             )
             for pk in stale:
                 changed[kind] += refresh(MESSAGE, pk)
+    fold()
     return changed
 
 
@@ -455,7 +498,7 @@ def reconcile(since=None) -> int:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _where(scope: Scope, procedures=None):
+def _where(scope: Scope):
     sql, params = [], []
     for column, value in (
         ("point_id", scope.point),
@@ -465,10 +508,58 @@ def _where(scope: Scope, procedures=None):
         if value is not None:
             sql.append(f"{column} = %s")
             params.append(value)
-    if procedures is not None:
-        sql.append("procedure_id = ANY(%s)")
-        params.append(list(procedures))
     return "".join(f" AND {s}" for s in sql), params
+
+
+def _next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _days_in_weeks(first: date, last: date) -> list:
+    """[first, last] as whole weeks (their WEEK rows) and the days around them."""
+    week_start = first if first.weekday() == 0 else _monday(first) + timedelta(days=7)
+    week_stop = last + ONE_DAY if (last + ONE_DAY).weekday() == 0 else _monday(last)
+    if week_start >= week_stop:
+        return [(DAY, first, last)]
+    out = [(WEEK, week_start, week_stop - ONE_DAY)]
+    if first < week_start:
+        out.append((DAY, first, week_start - ONE_DAY))
+    if week_stop <= last:
+        out.append((DAY, week_stop, last))
+    return out
+
+
+def cover(first: date, last: date) -> list:
+    """(span, from, to): the rows whose sum is the days [first, last]: whole months (MONTH rows), whole
+    weeks of what is left (WEEK rows), then days (DAY rows)."""
+    if first > last:
+        return []
+    month_start = first if first.day == 1 else _next_month(first)
+    month_stop = _next_month(last) if (last + ONE_DAY).day == 1 else last.replace(day=1)
+    if month_start >= month_stop:
+        return _days_in_weeks(first, last)
+    out = [(MONTH, month_start, month_stop - ONE_DAY)]
+    if first < month_start:
+        out += _days_in_weeks(first, month_start - ONE_DAY)
+    if month_stop <= last:
+        out += _days_in_weeks(month_stop, last)
+    return out
+
+
+def _condition(ranges) -> tuple[str, list]:
+    if not ranges:
+        return "FALSE", []
+    sql = " OR ".join("(span = %s AND day BETWEEN %s AND %s)" for _ in ranges)
+    return f"({sql})", [value for r in ranges for value in r]
+
+
+def _after(day: date) -> tuple[str, list]:
+    """The rows of the days after `day` (the stocks' total apart)."""
+    return _condition(cover(day + ONE_DAY, TOTAL_DAY - ONE_DAY))
 
 
 GROUPS = {
@@ -481,41 +572,49 @@ GROUPS = {
 
 
 def _read(scope: Scope, group=None) -> dict:
-    """{group key: Figures} of the scope, grouped by a dimension column (None: one group, key 0)."""
+    """{group key: Figures} of the scope, grouped by a dimension column (None: one group, key 0).
+
+    Two queries: the flows of the period's rows (months, weeks and days covering it), and the stocks'
+    total with the deltas after the period's end (or today) and after the day before its start."""
     column = GROUPS[group]
     where, params = _where(scope)
     stock_day = indicators.stock_day(scope)
     results: dict = defaultdict(Figures)
     durations: dict = defaultdict(lambda: defaultdict(int))
+    period, period_params = _condition(cover(scope.start, scope.end))
+    after_end, after_end_params = _after(stock_day)
+    after_start, after_start_params = _after(scope.start - ONE_DAY)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT {column}, measure, channel, days, sum(n) FROM reports_figure
-            WHERE day >= %s AND day <= %s AND measure = ANY(%s){where}
+            SELECT {column}, measure, channel, days, sum(n) FROM {_ROWS}
+            WHERE measure = ANY(%s) AND {period}{where}
             GROUP BY 1, 2, 3, 4
             """,  # noqa: S608 -- column names and conditions are constants
-            [scope.start, scope.end, list(FLOWS), *params],
+            [list(FLOWS), *period_params, *params],
         )
         for key, measure, channel, days, n in cursor.fetchall():
             _flow(results[key], durations[key], measure, channel, days, int(n))
         cursor.execute(
             f"""
             SELECT {column}, measure,
-                   sum(n) FILTER (WHERE day = %s),
-                   sum(n) FILTER (WHERE day > %s AND day < %s),
-                   sum(n) FILTER (WHERE day >= %s AND day < %s)
-            FROM reports_figure
-            WHERE day >= %s AND measure = ANY(%s){where}
+                   sum(n) FILTER (WHERE span = %s AND day = %s),
+                   sum(n) FILTER (WHERE {after_end}),
+                   sum(n) FILTER (WHERE {after_start})
+            FROM {_ROWS}
+            WHERE measure = ANY(%s) AND ((span = %s AND day = %s) OR {after_end} OR {after_start}){where}
             GROUP BY 1, 2
             """,  # noqa: S608 -- column names and conditions are constants
             [
+                DAY,
                 TOTAL_DAY,
-                stock_day,
-                TOTAL_DAY,
-                scope.start,
-                TOTAL_DAY,
-                min(scope.start, stock_day + ONE_DAY),
+                *after_end_params,
+                *after_start_params,
                 list(STOCKS),
+                DAY,
+                TOTAL_DAY,
+                *after_end_params,
+                *after_start_params,
                 *params,
             ],
         )
@@ -552,7 +651,7 @@ def _merge(into: Figures, other: Figures, durations: dict):
 
 
 def figures(scope: Scope) -> Figures:
-    """The figures of a scope: two queries over the period's rows (and the stocks' days after it)."""
+    """The figures of a scope: two queries over the rows covering the period (and the stocks' days after)."""
     return _read(scope).get(0) or Figures()
 
 
@@ -586,51 +685,70 @@ def breakdown(scope: Scope, by: str) -> list[Row]:
 
 
 def _weeks(scope: Scope) -> list[Row]:
+    """Rows per week: whole weeks read their WEEK rows, the clipped first and last their days; each week's
+    stocks are the total minus the deltas after its end (WEEK rows after it, and its own days after)."""
     where, params = _where(scope)
     parts = list(indicators.weeks(scope))
     if not parts:
         return []
     results = {monday: Figures() for monday, _first, _last in parts}
     durations = {monday: defaultdict(int) for monday in results}
-    monday_of = {}
+    ranges = []
+    for monday, first, last in parts:
+        if first == monday and last == monday + timedelta(days=6):
+            ranges.append((WEEK, monday, monday))
+        else:
+            ranges.append((DAY, first, last))
+    period, period_params = _condition(ranges)
+    # The days the stocks are read at: the day before each week, and each week's end (or today).
+    moments = {first - ONE_DAY for _m, first, _l in parts}
+    moments |= {indicators.stock_day(Scope(first, last)) for _m, first, last in parts}
+    partial = [(DAY, x + ONE_DAY, _monday(x) + timedelta(days=6)) for x in sorted(moments) if x.weekday() != 6]
+    weeks_after = (WEEK, _monday(min(moments)), TOTAL_DAY - ONE_DAY)
+    stocks, stock_params = _condition([*partial, weeks_after, (DAY, TOTAL_DAY, TOTAL_DAY)])
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT day, measure, channel, days, sum(n) FROM reports_figure
-            WHERE day >= %s AND day <= %s AND measure = ANY(%s){where}
+            SELECT day, measure, channel, days, sum(n) FROM {_ROWS}
+            WHERE measure = ANY(%s) AND {period}{where}
             GROUP BY 1, 2, 3, 4
             """,  # noqa: S608 -- column names and conditions are constants
-            [scope.start, scope.end, list(FLOWS), *params],
+            [list(FLOWS), *period_params, *params],
         )
         for day, measure, channel, days, n in cursor.fetchall():
-            monday = monday_of.setdefault(day, day - timedelta(days=day.weekday()))
+            monday = _monday(day)
             _flow(results[monday], durations[monday], measure, channel, days, int(n))
-        # Stocks: every delta from the first week's start on, and the totals.
         cursor.execute(
             f"""
-            SELECT measure, day, sum(n) FROM reports_figure
-            WHERE day >= %s AND measure = ANY(%s){where}
-            GROUP BY 1, 2
+            SELECT span, measure, day, sum(n) FROM {_ROWS}
+            WHERE measure = ANY(%s) AND {stocks}{where}
+            GROUP BY 1, 2, 3
             """,  # noqa: S608 -- column names and conditions are constants
-            [scope.start, list(STOCKS), *params],
+            [list(STOCKS), *stock_params, *params],
         )
-        deltas = defaultdict(list)
-        for measure, day, n in cursor.fetchall():
-            deltas[measure].append((day, int(n)))
-    totals = {m: sum(n for d, n in rows if d == TOTAL_DAY) for m, rows in deltas.items()}
+        rows = [(span, measure, day, int(n)) for span, measure, day, n in cursor.fetchall()]
+    totals = defaultdict(int)
+    for _span, measure, day, n in rows:
+        if day == TOTAL_DAY:
+            totals[measure] += n
 
-    def value(measure, day):
-        return totals.get(measure, 0) - sum(n for d, n in deltas.get(measure, ()) if day < d < TOTAL_DAY)
+    def value(measure, x):
+        sunday = _monday(x) + timedelta(days=6)
+        after = sum(
+            n
+            for span, m, day, n in rows
+            if m == measure and day != TOTAL_DAY and ((span == WEEK and day > x) or (span == DAY and x < day <= sunday))
+        )
+        return totals[measure] - after
 
-    rows = []
+    out = []
     for monday, first, last in parts:
         result = results[monday]
-        sub = Scope(first, last, scope.point, scope.department, scope.procedure)
-        end = indicators.stock_day(sub)
+        end = indicators.stock_day(Scope(first, last))
         result.carried_over = value("open", first - ONE_DAY)
         for measure, name in STOCK_FIELDS.items():
             setattr(result, name, value(measure, end))
         indicators.set_durations(result, durations[monday])
         if not indicators.is_empty(result):
-            rows.append(Row(monday, indicators.week_label(first, last), result))
-    return rows
+            out.append(Row(monday, indicators.week_label(first, last), result))
+    return out

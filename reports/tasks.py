@@ -11,6 +11,12 @@ def reconcile_figures():
 
 
 @shared_task
+def fold_figures():
+    """Beat, in every province: add the appended differences into the counters."""
+    return figures.fold()
+
+
+@shared_task
 def rebuild_figures():
     """Recompute the province's figures (after its calendar or catalogue changed)."""
     return figures.rebuild()

@@ -29,6 +29,7 @@ MARCH = Scope(at(2026, 3, 1).date(), at(2026, 3, 31).date())
 
 
 def snapshot():
+    kept.fold()
     return sorted(Figure.objects.exclude(n=0).values_list(*kept.KEY_FIELDS, "n"))
 
 
@@ -159,3 +160,39 @@ def test_the_leader_has_the_permission_in_the_province(officers):
     leader = officers["leader"].user
     assert leader.has_perm("reports.view_reports")
     assert not officers["reception"].user.has_perm("reports.view_reports")
+
+
+def test_a_calendar_change_settles_the_figures_again(history, django_capture_on_commit_callbacks, monkeypatch):
+    from dossiers.models import WorkingDayOverride
+    from reports import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.rebuild_figures, "delay", lambda: queued.append(True))
+    with django_capture_on_commit_callbacks(execute=True):
+        # A day off inside the first dossier's processing: its processing days change.
+        WorkingDayOverride.objects.create(date=at(2026, 3, 3).date(), is_working_day=False, reason="Nghỉ bù")
+    assert queued == [True]
+    assert figures(MARCH).durations != figures_direct(MARCH).durations  # until the rebuild has run
+    tasks.rebuild_figures()
+    check_kept(MARCH)
+
+
+def test_moving_a_procedure_to_another_department_settles_the_figures_again(
+    history, other_department, django_capture_on_commit_callbacks, monkeypatch
+):
+    from reports import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.rebuild_figures, "delay", lambda: queued.append(True))
+    procedure = history[0].procedure
+    with django_capture_on_commit_callbacks(execute=True):
+        procedure.name = "Tên mới"
+        procedure.save()
+    assert queued == []  # a change that moves nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        procedure.department = other_department
+        procedure.save()
+    assert queued == [True]
+    tasks.rebuild_figures()
+    check_kept(MARCH)
+    assert check_kept(Scope(MARCH.start, MARCH.end, department=other_department.pk)).done == 1

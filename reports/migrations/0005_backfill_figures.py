@@ -15,7 +15,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0002_measure_length"),
+        ("reports", "0004_figure_deltas"),
         ("dossiers", "0013_due_soon_from_the_index"),
         ("notifications", "0010_state_changed_at"),
         ("ratings", "0002_answer_log_append_only"),
