@@ -262,7 +262,7 @@ def sections(figures, scope):
             _("Thời gian giải quyết (ngày làm việc)"),
             [
                 Number("avg_days", _("Trung bình"), f.avg_days, charts.decimal(f.avg_days)),
-                Number("p90_days", _("90 % hồ sơ xong trong"), f.p90_days, charts.integer(f.p90_days)),
+                Number("p90_days", _("9/10 hồ sơ xong trong (ngày)"), f.p90_days, charts.integer(f.p90_days)),
             ],
         ),
         (

@@ -416,3 +416,18 @@ def test_a_leader_sees_the_dossiers_behind_a_number_that_they_may_see_and_is_tol
         assert response.status_code == 200
         assert set(response.context["cl"].queryset.values_list("pk", flat=True)) == expected, key
         assert "Danh sách chỉ gồm các hồ sơ ông/bà được xem" in response.content.decode()
+
+
+def test_the_list_behind_a_number_names_the_number_and_its_scope_in_vietnamese(admin_client, demo):
+    from egov.tests.test_no_english import english_in, read
+
+    start, end = _period()
+    ward = Department.objects.get(code="UBND-PHUONG")
+    scope = Scope(start, end, department=ward.pk)
+    response = _get(admin_client, CHANGELIST, indicator="done_late", **_scope_params(scope))
+    html = response.content.decode()
+    assert "Hồ sơ: Trễ hạn" in html  # the title
+    assert f"Trễ hạn — Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}; cơ quan giải quyết: {ward}" in unescape(html)
+    assert "Bỏ lọc theo số liệu" in html
+    text, _links = read(html)
+    assert not list(english_in(text))
