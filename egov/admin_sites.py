@@ -128,18 +128,19 @@ class ProvinceAdminSite(StrictLookupsAdminSite):
         return getattr(tenant, "name", "") or ""
 
     def get_urls(self):
-        from reports import dashboard
+        from reports import dashboard, report
 
-        return dashboard.urls(self) + super().get_urls()
+        return dashboard.urls(self) + report.urlpatterns(self) + super().get_urls()
 
     def report_links(self, request):
         """The report pages this user may open: (label, url), shown as the "Báo cáo, thống kê" section
         of the index and the sidebar."""
-        from reports import dashboard
+        from reports import dashboard, report
 
         links = []
         if dashboard.may_view(request.user):
             links.append((_("Bảng số liệu của tỉnh"), reverse(f"{self.name}:reports_dashboard")))
+        links += report.links(request.user, self)  # the periodic report and its Excel file
         return links
 
     def get_app_list(self, request, app_label=None):
@@ -177,6 +178,12 @@ class NationalAdminSite(StrictLookupsAdminSite):
     site_header = _("Một Cửa — quản trị quốc gia")
     site_title = _("Một Cửa — quản trị quốc gia")
     index_title = _("Quản lý các tỉnh, thành phố")
+    index_template = "admin/reports/national_index.html"  # links the national view
+
+    def get_urls(self):
+        from reports import national
+
+        return national.urlpatterns(self) + super().get_urls()
 
 
 national_admin_site = NationalAdminSite(name="national_admin")

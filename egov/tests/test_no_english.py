@@ -338,6 +338,8 @@ def test_every_province_admin_page_is_vietnamese(province_data):
     assert any(re.search(r"/dossiers/dossier/\d+/.+/", p) and not p.endswith("/change/") for p in read), sorted(read)
     # The province dashboard (reached from the index's "Báo cáo, thống kê") and a list behind one of its numbers.
     assert any(p.startswith("/admin/reports/dashboard/") for p in read), sorted(read)
+    # The periodic report (reached from the same section), with this month's table.
+    assert "/admin/bao-cao/dinh-ky/" in read, sorted(read)
     found = report(*walks)
     assert not found, f"English on {sum(len(w.found) for w in walks)} province admin pages:\n{found}"
 
@@ -353,6 +355,7 @@ def test_every_national_admin_page_is_vietnamese(provinces):
         anonymous = Walk(Client(), NATIONAL, ("/admin/",))
         anonymous.visit("/admin/login/", follow=False)
     assert len(walk.pages) > 10, walk.pages
+    assert "/admin/bao-cao/cac-tinh/" in walk.pages, walk.pages  # the national view, linked from the index
     found = report(walk, anonymous)
     assert not found, f"English on national admin pages:\n{found}"
 
