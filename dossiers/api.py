@@ -360,7 +360,8 @@ class IntakeRequestSerializer(serializers.Serializer):
 
     # With its components: `validate` and the service's check of the required papers read the same list.
     procedure = serializers.SlugRelatedField(
-        slug_field="code", queryset=Procedure.objects.filter(is_active=True).prefetch_related("components")
+        slug_field="code",
+        queryset=Procedure.objects.filter(is_active=True).prefetch_related("components", "reception_points"),
     )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
     applicant = ApplicantSerializer()
