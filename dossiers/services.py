@@ -230,9 +230,11 @@ def _chosen_point(point):
         return province_centre()
     pk = point.pk if isinstance(point, Department) else point
     try:
-        chosen = Department.objects.filter(pk=int(pk)).first()
+        pk = int(pk)
     except (TypeError, ValueError):
-        chosen = None
+        pk = None
+    # Beyond a PostgreSQL integer no row exists (and the query would fail).
+    chosen = Department.objects.filter(pk=pk).first() if pk is not None and 0 < pk < 2**31 else None
     _require(chosen is not None, _("Không có điểm tiếp nhận này trong tỉnh; hãy chọn lại nơi nộp hồ sơ."))
     _require(
         chosen.is_reception,
@@ -250,7 +252,7 @@ def _check_point_allowed(procedure, point):
     allowed = [p.pk for p in procedure.reception_points.all()]
     if allowed and (point is None or point.pk not in allowed):
         raise InvalidInput(
-            _("Thủ tục “%(procedure)s” không được tiếp nhận tại “%(point)s”; hãy hướng dẫn công dân nộp tại %(where)s.")
+            _("Thủ tục “%(procedure)s” không được tiếp nhận tại “%(point)s”; nơi tiếp nhận thủ tục này: %(where)s.")
             % {
                 "procedure": procedure.name,
                 "point": _point_name(point) or _("điểm này"),

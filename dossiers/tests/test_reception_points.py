@@ -346,6 +346,8 @@ def forged_ids(hai_chau, thanh_khe, other_department, camau):
         "a processing department": (other_department.pk, "không phải là điểm tiếp nhận hồ sơ"),
         "garbage": ("1 OR 1=1", "Không có điểm tiếp nhận này trong tỉnh"),
         "negative": (-1, "Không có điểm tiếp nhận này trong tỉnh"),
+        "beyond an integer": ("99999999999999999999", "Không có điểm tiếp nhận này trong tỉnh"),
+        "a list": ([hai_chau.pk], ""),
     }
 
 
