@@ -4,6 +4,26 @@ import offices.models
 from django.db import migrations, models
 
 
+def centre_of_existing_provinces(apps, schema_editor):
+    """The province's existing one-stop shop becomes its centre: every reception department was
+    provincial before points existed; the first one (by code) takes the province's agency code."""
+    Department = apps.get_model("offices", "Department")
+    receptions = Department.objects.filter(is_reception=True, point_kind="")
+    if not receptions.exists():
+        return
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT agency_code FROM public.provinces_province WHERE schema_name = %s", [connection.schema_name]
+        )
+        row = cursor.fetchone()
+    agency_code = row[0] if row else ""
+    first = receptions.order_by("-is_active", "code").first()
+    receptions.update(point_kind="province_centre")
+    if agency_code and not Department.objects.filter(agency_code=agency_code).exists():
+        Department.objects.filter(pk=first.pk).update(agency_code=agency_code)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -40,27 +60,6 @@ class Migration(migrations.Migration):
             model_name='department',
             constraint=models.UniqueConstraint(condition=models.Q(('agency_code', ''), _negated=True), fields=('agency_code',), name='department_agency_code_unique'),
         ),
+        migrations.RunPython(centre_of_existing_provinces, migrations.RunPython.noop),
     ]
 
-
-def centre_of_existing_provinces(apps, schema_editor):
-    """The province's existing one-stop shop becomes its centre: every reception department was
-    provincial before points existed; the first one (by code) takes the province's agency code."""
-    Department = apps.get_model("offices", "Department")
-    receptions = Department.objects.filter(is_reception=True, point_kind="")
-    if not receptions.exists():
-        return
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT agency_code FROM public.provinces_province WHERE schema_name = %s", [connection.schema_name]
-        )
-        row = cursor.fetchone()
-    agency_code = row[0] if row else ""
-    first = receptions.order_by("-is_active", "code").first()
-    receptions.update(point_kind="province_centre")
-    if agency_code and not Department.objects.filter(agency_code=agency_code).exists():
-        Department.objects.filter(pk=first.pk).update(agency_code=agency_code)
-
-
-Migration.operations.append(migrations.RunPython(centre_of_existing_provinces, migrations.RunPython.noop))
