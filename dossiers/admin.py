@@ -50,6 +50,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "field", "department", "processing_days", "fee", "is_active")
     list_filter = ("field", "department", "is_active")
     search_fields = ("code", "name")
+    filter_horizontal = ("reception_points",)
     inlines = [ProcedureComponentInline]
 
 
@@ -344,6 +345,7 @@ class DossierAdmin(admin.ModelAdmin):
             _("Xử lý"),
             {
                 "fields": (
+                    "reception_point",
                     "current_department",
                     "current_officer",
                     "received_by",

@@ -8,6 +8,7 @@ import copy
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -360,7 +361,8 @@ class IntakeRequestSerializer(serializers.Serializer):
 
     # With its components: `validate` and the service's check of the required papers read the same list.
     procedure = serializers.SlugRelatedField(
-        slug_field="code", queryset=Procedure.objects.filter(is_active=True).prefetch_related("components")
+        slug_field="code",
+        queryset=Procedure.objects.filter(is_active=True).prefetch_related("components", "reception_points"),
     )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.COUNTER)
     applicant = ApplicantSerializer()
@@ -390,6 +392,126 @@ def _api_error(exc: services.WorkflowError) -> ApiError:
     if isinstance(exc, services.StaleDossier | services.ActionNotAllowed):
         return ApiError(exc.code, exc.message, status.HTTP_409_CONFLICT)
     return ApiError(exc.code, exc.message)
+
+
+# --- online registration: the citizen chooses where to hand in and collect ---------------------
+
+
+class PointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name", "point_kind", "agency_code", "ward_code", "address", "opening_hours"]
+
+
+class PublicPointsView(APIView):
+    """The province's active reception points: where an online or postal application may be collected."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: PointSerializer(many=True)}, summary="Các điểm tiếp nhận hồ sơ", tags=["public"])
+    def get(self, request):
+        from offices.points import points
+
+        return Response(PointSerializer(points(), many=True).data)
+
+
+class RegistrationRequestSerializer(serializers.Serializer):
+    procedure = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Procedure.objects.filter(is_active=True).prefetch_related("components", "reception_points"),
+        error_messages={"does_not_exist": gettext_lazy("Không có thủ tục mã “{value}” đang áp dụng.")},
+    )
+    channel = serializers.ChoiceField(
+        choices=[(Channel.ONLINE, Channel.ONLINE.label), (Channel.POSTAL, Channel.POSTAL.label)],
+        default=Channel.ONLINE,
+    )
+    # The point's id from GET /api/v1/points/; left out: the province's centre. Checked by the service
+    # (an id of another province, a closed point or a processing department is refused in Vietnamese).
+    reception_point = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    applicant = ApplicantSerializer()
+    components = IntakeComponentSerializer(many=True)
+
+    def validate(self, data):
+        known = {c.name: c for c in data["procedure"].components.all()}
+        unknown = [c["name"] for c in data["components"] if c["name"] not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                {"components": _("Thủ tục không có thành phần: %s.") % "; ".join(unknown)}
+            )
+        data["components"] = [
+            services.SubmittedComponent(c["name"], known[c["name"]].kind, c["count"]) for c in data["components"]
+        ]
+        data["applicant"] = services.Applicant(**data["applicant"])
+        return data
+
+
+class PublicRegistrationView(APIView):
+    """Nộp hồ sơ trực tuyến (or by post): the registry's `register`, through `services.register_online`.
+
+    The dossier waits for the counter of the chosen point, where the result is collected."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=RegistrationRequestSerializer,
+        responses={
+            201: inline_serializer(
+                "Registration",
+                {
+                    "code": serializers.CharField(),
+                    "status": serializers.IntegerField(),
+                    "reception_point": PointSerializer(),
+                    "lookup_url": serializers.CharField(),
+                },
+            ),
+            400: ERROR_SCHEMA,
+            429: ERROR_SCHEMA,
+        },
+        summary="Nộp hồ sơ trực tuyến",
+        tags=["public"],
+    )
+    def post(self, request):
+        from django.conf import settings
+
+        from egov import ratelimit
+
+        from .links import lookup_url
+
+        verdict = ratelimit.hit(
+            "register-address", client_address(request), ratelimit.Rate.parse(settings.REGISTER_RATE_PER_ADDRESS)
+        )
+        if not verdict.allowed:
+            error = ApiError(
+                "throttled",
+                _("Bạn đã nộp quá nhiều hồ sơ trong thời gian ngắn; hãy thử lại sau."),
+                status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+            error.retry_after = verdict.retry_after
+            raise error
+        body = RegistrationRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            dossier = services.register_online(
+                procedure=data["procedure"],
+                applicant=data["applicant"],
+                components=data["components"],
+                channel=data["channel"],
+                reception_point=data.get("reception_point") or None,
+            )
+        except services.WorkflowError as exc:
+            raise _api_error(exc) from None
+        return Response(
+            {
+                "code": dossier.code,
+                "status": dossier.status,
+                "reception_point": PointSerializer(dossier.reception_point).data if dossier.reception_point else None,
+                "lookup_url": lookup_url(dossier),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class DossierViewSet(

@@ -81,16 +81,18 @@ class _Story:
         self.officers = officers
         self.calendar = calendar
 
-    def receive(self, code, applicant, days_ago, online=False):
+    def receive(self, code, applicant, days_ago, online=False, by="motcua", point=None):
         procedure = Procedure.objects.get(code=code)
         name, id_number, phone, address = applicant
         components = [services.SubmittedComponent(c.name, c.kind, c.count) for c in procedure.components.all()]
         person = services.Applicant(name=name, id_number=id_number, phone=phone, address=address)
         with services.backdated(_working_days_ago(self.calendar, days_ago)):
             if online:
-                return services.register_online(procedure=procedure, applicant=person, components=components)
+                return services.register_online(
+                    procedure=procedure, applicant=person, components=components, reception_point=point
+                )
             return services.receive_dossier(
-                officer=self.officers["motcua"], procedure=procedure, applicant=person, components=components
+                officer=self.officers[by], procedure=procedure, applicant=person, components=components
             )
 
     def then(self, dossier, days_ago, action, username, hour=10, **kwargs):
@@ -188,10 +190,40 @@ def seed_dossiers():
     story.then(d, 2, "return_result", "motcua")
     # 15 Được tiếp nhận at the counter, same-day procedure.
     story.receive("2.000815", next(people), 0)
+    _seed_ward_points(story, officers, ward)
+
+
+def _seed_ward_points(story, officers, ward):
+    """The wards' reception points (offices.demo): a dossier received at the first ward's counter,
+    handled by the ward's People's Committee and waiting there for its return; one applied online
+    choosing the second ward; one received at the second ward this morning."""
+    if "motcua.p1" not in officers or "motcua.p2" not in officers:
+        return
+    people = iter(APPLICANTS[:3])
+    d = story.receive("1.004873", next(people), 4, by="motcua.p1")
+    story.then(d, 4, "hand_over", "motcua.p1", hour=11, to_department=ward, to_officer=officers["chuyenvien"])
+    story.then(d, 3, "hand_over", "chuyenvien", to_department=ward, to_officer=officers["lanhdao"])
+    story.then(d, 1, "mark_result_ready", "lanhdao", result="Giấy xác nhận tình trạng hôn nhân số 51/2026")
+    story.receive("1.001193", next(people), 0, online=True, point=officers["motcua.p2"].department)
+    story.receive("2.000815", next(people), 0, by="motcua.p2")
+
+
+def restrict_police_procedures_to_the_centre():
+    """Demo of Procedure.reception_points: the police's procedures are received at the province's centre
+    only (the wards' counters refuse them); every other procedure at any point."""
+    from offices.points import province_centre
+
+    centre = province_centre()
+    if centre is None or centre.point_kind != "province_centre":
+        return
+    for procedure in Procedure.objects.filter(department__code="CAT"):
+        if not procedure.reception_points.exists():
+            procedure.reception_points.add(centre)
 
 
 def seed(province):
     seed_catalogue()
+    restrict_police_procedures_to_the_centre()
     if not Dossier.objects.exists():
         with transaction.atomic():
             seed_dossiers()

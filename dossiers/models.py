@@ -47,6 +47,14 @@ class Procedure(models.Model):
     on_supplement = models.CharField(
         _("khi bổ sung hồ sơ"), max_length=10, choices=SupplementMode.choices, default=SupplementMode.RESUME
     )
+    reception_points = models.ManyToManyField(
+        Department,
+        blank=True,
+        related_name="receivable_procedures",
+        limit_choices_to={"is_reception": True},
+        verbose_name=_("điểm tiếp nhận"),
+        help_text=_("Để trống: tiếp nhận tại mọi điểm tiếp nhận của tỉnh."),
+    )
     legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
     result = models.CharField(_("kết quả"), max_length=300, blank=True)
     is_active = models.BooleanField(_("đang áp dụng"), default=True)
@@ -193,6 +201,15 @@ class Dossier(models.Model):
         null=True,
         verbose_name=_("người tiếp nhận"),
     )
+    # Where the dossier was handed in and where its result is returned: set at intake, never changed.
+    reception_point = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="received_dossiers",
+        null=True,
+        blank=True,
+        verbose_name=_("điểm tiếp nhận"),
+    )
 
     registered_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("tiếp nhận lúc"), null=True, blank=True)
@@ -271,6 +288,15 @@ class Dossier(models.Model):
                 name="dossier_running",
                 condition=models.Q(status__in=RUNNING_STATUSES),
                 include=["due_date"],
+            ),
+            # A point's counter worklists (results to hand out, online registrations waiting): a status's
+            # dossiers of one reception point in the list's order.
+            models.Index(
+                F("reception_point"),
+                F("status"),
+                F("registered_at").desc(),
+                F("id").desc(),
+                name="dossier_point_status",
             ),
             # Diacritic-insensitive search: search_text is folded, so `search_text__contains=fold(q)`
             # is a LIKE '%q%' that this trigram index answers (pg_trgm, migration 0008).

@@ -61,6 +61,9 @@ def _place_name(province_name: str) -> str:
 
 
 def _receiving_department(dossier):
+    """The reception point the dossier was handed in at (the forms' letterhead and place of return)."""
+    if dossier.reception_point_id:
+        return dossier.reception_point
     if dossier.received_by_id:
         return dossier.received_by.department
     return Department.objects.filter(is_reception=True, is_active=True).first() or dossier.current_department

@@ -62,6 +62,11 @@ WORKLISTS = {
 NOTHING = Q(pk__isnull=True)  # no row (a plain SQL condition, also inside an aggregate's FILTER)
 
 
+def is_counter(officer) -> bool:
+    """An officer of a reception point (one-stop shop)."""
+    return officer is not None and officer.department.is_reception
+
+
 def is_leader(user) -> bool:
     return user.has_perm(workflow.LEADER_PERMISSION)
 
@@ -92,10 +97,14 @@ def worklist_filter(key, user, today=None):
     officer = officer_of(user)
     department_id = officer.department_id if officer is not None else None
     mine = Q(current_department_id=department_id) if department_id is not None else NOTHING
+    # A counter officer serves one reception point: what waits for the counter is that point's (the
+    # dossiers received there, or whose citizen chose it online): results are returned where the
+    # dossier was handed in (workflow's "counter" performer). Others (admins) see every point's.
+    at_point = Q(reception_point_id=department_id) if is_counter(officer) else Q()
     if key == "registered":  # applied online or by post, waiting for the counter to accept or refuse
-        return Q(status=Status.REGISTERED, channel__in=(Channel.ONLINE, Channel.POSTAL))
+        return Q(status=Status.REGISTERED, channel__in=(Channel.ONLINE, Channel.POSTAL)) & at_point
     if key == "result_ready":  # signed, waiting for the counter to hand the result over
-        return Q(status=Status.RESULT_READY)
+        return Q(status=Status.RESULT_READY) & at_point
     if key == "overdue":
         return Q(status__in=RUNNING, due_date__lt=today)
     if key == "due_soon":
@@ -109,8 +118,8 @@ def worklist_filter(key, user, today=None):
     if key == "supplement":
         # The citizen brings the papers to the holding department or to the counter (the workflow's
         # performers of "receive_supplement"): the counter waits for every department's.
-        if officer is not None and officer.department.is_reception:
-            return Q(status=Status.SUPPLEMENT)
+        if is_counter(officer):
+            return Q(status=Status.SUPPLEMENT) & at_point
         return mine & Q(status=Status.SUPPLEMENT)
     if key == "to_sign":
         # Handed to this leader (a specialist's "Chuyển xử lý" to the leader, within the department),

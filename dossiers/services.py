@@ -186,13 +186,79 @@ def next_dossier_code(agency_code: str, day: date) -> str:
                 return format_code(agency_code, day, number)
 
 
-def _agency_code():
+def _agency_code(point=None):
+    """The agency code of the dossiers received at `point`: its own, else the province's."""
+    from offices.points import point_agency_code
     from provinces.selectors import current_province
 
-    code = current_province().agency_code
+    code = point_agency_code(point, current_province())
     if not code:
         raise InvalidInput(_("Tỉnh chưa có mã định danh cơ quan; không thể cấp mã hồ sơ."))
     return code
+
+
+# --- reception points -----------------------------------------------------------------------
+
+
+def _point_name(point):
+    return point.name if point is not None else ""
+
+
+def _counter_point(officer):
+    """Counter intake: the receiving officer's point (SYSTEM: the province's centre)."""
+    from offices.points import province_centre
+
+    if officer is None:
+        return province_centre()
+    point = officer.department
+    _require(
+        point.is_reception and point.is_active,
+        _("Phòng ban “%(name)s” của bạn không phải là điểm tiếp nhận đang hoạt động; không thể tiếp nhận hồ sơ.")
+        % {"name": point.name},
+    )
+    return point
+
+
+def _chosen_point(point):
+    """Online or postal: the point the citizen chose (a Department or its id), else the province's centre.
+
+    Only an active reception point of this province is accepted: another province's id does not exist
+    in this schema, and a processing department or a closed point is refused, in Vietnamese."""
+    from offices.points import province_centre
+
+    if point is None or point == "":
+        return province_centre()
+    pk = point.pk if isinstance(point, Department) else point
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        pk = None
+    # Beyond a PostgreSQL integer no row exists (and the query would fail).
+    chosen = Department.objects.filter(pk=pk).first() if pk is not None and 0 < pk < 2**31 else None
+    _require(chosen is not None, _("Không có điểm tiếp nhận này trong tỉnh; hãy chọn lại nơi nộp hồ sơ."))
+    _require(
+        chosen.is_reception,
+        _("“%(name)s” không phải là điểm tiếp nhận hồ sơ; hãy chọn lại nơi nộp hồ sơ.") % {"name": chosen.name},
+    )
+    _require(
+        chosen.is_active,
+        _("Điểm tiếp nhận “%(name)s” đã ngừng hoạt động; hãy chọn nơi nộp hồ sơ khác.") % {"name": chosen.name},
+    )
+    return chosen
+
+
+def _check_point_allowed(procedure, point):
+    """A procedure received only at some points (Procedure.reception_points; none listed = every point)."""
+    allowed = [p.pk for p in procedure.reception_points.all()]
+    if allowed and (point is None or point.pk not in allowed):
+        raise InvalidInput(
+            _("Thủ tục “%(procedure)s” không được tiếp nhận tại “%(point)s”; nơi tiếp nhận thủ tục này: %(where)s.")
+            % {
+                "procedure": procedure.name,
+                "point": _point_name(point) or _("điểm này"),
+                "where": ", ".join(p.name for p in procedure.reception_points.all()),
+            }
+        )
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -242,6 +308,14 @@ def _check_permission(actor, rule_key: str, dossier: Dossier | None = None):
         raise ActionForbidden(_("Tài khoản của bạn không có quyền thực hiện thao tác này."))
     if not workflow.is_performer(actor, rule_key, dossier):
         rule = workflow.RULES[rule_key]
+        if workflow.is_counter_elsewhere(actor, rule_key, dossier):
+            raise ActionForbidden(
+                _(
+                    "Hồ sơ %(code)s được tiếp nhận tại “%(point)s”; chỉ bộ phận một cửa của điểm đó được "
+                    "“%(action)s” (kết quả trả tại nơi đã tiếp nhận hồ sơ)."
+                )
+                % {"code": dossier.code, "point": dossier.reception_point.name, "action": rule.label}
+            )
         raise ActionForbidden(
             _("Bạn không được “%(action)s” hồ sơ này: thao tác chỉ dành cho %(who)s.")
             % {"action": rule.label, "who": workflow.performers_text(rule_key)}
@@ -334,18 +408,21 @@ def _end_step(dossier, now, change: _Change):
 # --- intake ---------------------------------------------------------------------------------
 
 
-def _admit(procedure, applicant, now) -> tuple[Applicant, str]:
-    """The cleaned applicant and the dossier's code. Everything that can refuse an intake is checked
-    before its number is taken, outside the intake's transaction (see `next_dossier_code`)."""
+def _admit(procedure, applicant, now, point) -> tuple[Applicant, str]:
+    """The cleaned applicant and the dossier's code (its point's agency code and daily sequence).
+    Everything that can refuse an intake is checked before its number is taken, outside the intake's
+    transaction (see `next_dossier_code`)."""
     applicant = _clean_applicant(applicant)
     _require(procedure.is_active, _("Thủ tục này đã ngừng áp dụng."))
-    return applicant, next_dossier_code(_agency_code(), timezone.localdate(now))
+    _check_point_allowed(procedure, point)
+    return applicant, next_dossier_code(_agency_code(point), timezone.localdate(now))
 
 
-def _new_dossier(procedure, applicant, code, channel, status):
+def _new_dossier(procedure, applicant, code, channel, status, point):
     """Not saved yet: the intake sets its holder and dates first, then inserts it once."""
     return Dossier(
         code=code,
+        reception_point=point,
         procedure=procedure,
         channel=channel,
         status=status,
@@ -401,10 +478,11 @@ def receive_dossier(
     _check_components(procedure, components)
     notes = _notes(citizen_note, internal_note, note)
     officer = _officer(officer)
+    point = _counter_point(officer)
     now = current_time()
-    applicant, code = _admit(procedure, applicant, now)
+    applicant, code = _admit(procedure, applicant, now, point)
     with transaction.atomic():
-        dossier = _new_dossier(procedure, applicant, code, channel, Status.ACCEPTED)
+        dossier = _new_dossier(procedure, applicant, code, channel, Status.ACCEPTED, point)
         step_due = _start_clock(dossier, officer, now)
         _save_new(dossier, components)
         notes.to_department, notes.to_officer, notes.step_due = dossier.current_department, officer, step_due
@@ -412,15 +490,20 @@ def receive_dossier(
     return dossier
 
 
-def register_online(*, procedure: Procedure, applicant: Applicant, components, channel=Channel.ONLINE) -> Dossier:
+def register_online(
+    *, procedure: Procedure, applicant: Applicant, components, channel=Channel.ONLINE, reception_point=None
+) -> Dossier:
     """A citizen's online or postal application: registered, waiting for an officer to accept it.
 
-    Citizen-initiated: recorded with no actor (the SYSTEM actor), checked by the counter on `accept`."""
+    `reception_point` (a Department or its id) is where the citizen will collect the result; none: the
+    province's centre. Citizen-initiated: recorded with no actor (the SYSTEM actor), checked by the
+    counter of that point on `accept`."""
     components = list(components)
+    point = _chosen_point(reception_point)
     now = current_time()
-    applicant, code = _admit(procedure, applicant, now)
+    applicant, code = _admit(procedure, applicant, now, point)
     with transaction.atomic():
-        dossier = _new_dossier(procedure, applicant, code, channel, Status.REGISTERED)
+        dossier = _new_dossier(procedure, applicant, code, channel, Status.REGISTERED, point)
         dossier.current_department = procedure.department
         _save_new(dossier, components)
         _record(dossier, "register", None, None, now, _Change(to_department=dossier.current_department))

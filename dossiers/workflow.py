@@ -6,7 +6,10 @@ permission an officer needs and WHO may perform it, relative to the dossier:
 - ``holder``: an officer of the department currently holding the dossier;
 - ``holder_leader``: a leader (an officer who may sign results) of the holding department;
 - ``counter``: an officer of a one-stop-shop (reception) department — intake, online registrations,
-  supplements and fees brought to the counter, returning results, withdrawal at the counter.
+  supplements and fees brought to the counter, returning results, withdrawal at the counter — and, on
+  an existing dossier, only of the reception point where it was received (`Dossier.reception_point`):
+  the result is returned where the dossier was handed in. A dossier without a point (none could be
+  found for an old row) may be served by any counter.
 
 An officer may perform an action only with its permission AND one of its performers' places: seeing
 a dossier (``view_all_dossiers``) never grants an action. `dossiers/services.py` is the only caller
@@ -313,7 +316,7 @@ def places_of(officer, dossier=None) -> frozenset:
     """Where `officer` stands relative to `dossier`: a subset of PERFORMERS (never from view rights)."""
     places = set()
     department = officer.department
-    if department.is_reception:
+    if department.is_reception and _at_dossiers_point(officer, dossier):
         places.add(COUNTER)
     if dossier is not None and dossier.current_department_id is not None:
         if dossier.current_department_id == officer.department_id:
@@ -321,6 +324,21 @@ def places_of(officer, dossier=None) -> frozenset:
             if officer.user.has_perm(LEADER_PERMISSION):
                 places.add(HOLDER_LEADER)
     return frozenset(places)
+
+
+def _at_dossiers_point(officer, dossier) -> bool:
+    point_id = getattr(dossier, "reception_point_id", None) if dossier is not None else None
+    return point_id is None or point_id == officer.department_id
+
+
+def is_counter_elsewhere(officer, rule_key: str, dossier) -> bool:
+    """A counter action refused only because `officer` serves another reception point than the dossier's."""
+    return (
+        dossier is not None
+        and COUNTER in RULES[rule_key].performers
+        and officer.department.is_reception
+        and not _at_dossiers_point(officer, dossier)
+    )
 
 
 def has_permission(officer, rule_key: str) -> bool:

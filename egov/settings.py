@@ -423,6 +423,8 @@ LOGGING = {
 # --- Citizen lookup ---------------------------------------------------------------------------
 # "hits/seconds": attempts per client address (code+verifier and unknown QR tokens).
 LOOKUP_RATE_PER_ADDRESS = env("LOOKUP_RATE_PER_ADDRESS", "30/300")
+# Online registrations (POST /api/v1/registrations/) per client address, "hits/seconds".
+REGISTER_RATE_PER_ADDRESS = env("REGISTER_RATE_PER_ADDRESS", "20/3600")
 # Wrong verifiers per dossier code (page, API and Zalo chat together) before the code is locked,
 # and the lockout windows in seconds, growing with each repeated lockout (the QR link still works).
 LOOKUP_FAILURES_BEFORE_LOCK = int(env("LOOKUP_FAILURES_BEFORE_LOCK", "5"))

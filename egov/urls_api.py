@@ -13,6 +13,8 @@ router.register("procedures", api.ProcedureViewSet, basename="procedure")
 urlpatterns = [
     path("v1/lookup/", api.PublicLookupView.as_view(), name="api-lookup"),
     path("v1/lookup/<str:token>/", api.PublicTokenLookupView.as_view(), name="api-lookup-token"),
+    path("v1/points/", api.PublicPointsView.as_view(), name="api-points"),
+    path("v1/registrations/", api.PublicRegistrationView.as_view(), name="api-registrations"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

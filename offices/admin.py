@@ -25,9 +25,39 @@ from .security import has_confirmed_device
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "short_name", "is_reception", "is_active", "officer_count")
-    list_filter = ("is_reception", "is_active")
-    search_fields = ("code", "name", "short_name")
+    """Departments and reception points (a point is a one-stop-shop department with its agency code,
+    kind, ward, address and opening hours); `Department.clean` checks them, in Vietnamese."""
+
+    list_display = (
+        "code",
+        "name",
+        "agency_code",
+        "point_kind",
+        "ward",
+        "is_reception",
+        "is_active",
+        "officer_count",
+    )
+    list_filter = ("is_reception", "point_kind", "is_active")
+    search_fields = ("code", "name", "short_name", "agency_code", "ward_code")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "short_name", "is_reception", "is_active")}),
+        (
+            _("Điểm tiếp nhận"),
+            {"fields": ("point_kind", "agency_code", "ward_code", "address", "opening_hours")},
+        ),
+    )
+
+    @admin.display(description=_("phường, xã"), ordering="ward_code")
+    def ward(self, obj):
+        if not obj.ward_code:
+            return "—"
+        from provinces.selectors import current_province
+
+        from .points import wards_of
+
+        name = dict(wards_of(current_province().admin_code)).get(obj.ward_code, "")
+        return f"{name} ({obj.ward_code})" if name else obj.ward_code
 
     @admin.display(description=_("số cán bộ"))
     def officer_count(self, obj):

@@ -12,8 +12,23 @@ department_code_validator = RegexValidator(
 )
 
 
+class PointKind(models.TextChoices):
+    PROVINCE_CENTRE = "province_centre", _("Trung tâm phục vụ hành chính công tỉnh")
+    WARD = "ward", _("Bộ phận một cửa phường, xã")
+
+
+def validate_point_agency_code(value):
+    from provinces.validators import validate_agency_code
+
+    validate_agency_code(value)
+
+
 class Department(models.Model):
-    """Sở, ban, ngành or phòng: a unit that receives or processes dossiers."""
+    """Sở, ban, ngành or phòng: a unit that receives or processes dossiers.
+
+    A reception point (điểm tiếp nhận: the province's public-service centre or a ward's one-stop shop)
+    is a department with `is_reception`; it has its own QCVN 102 agency code (its dossiers' codes and
+    daily sequence), kind, ward, address and opening hours."""
 
     code = models.CharField(_("mã"), max_length=32, unique=True, validators=[department_code_validator])
     name = models.CharField(_("tên"), max_length=200)
@@ -22,14 +37,72 @@ class Department(models.Model):
         _("là bộ phận một cửa"), default=False, help_text=_("Nơi tiếp nhận và trả kết quả hồ sơ.")
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    agency_code = models.CharField(
+        _("mã định danh cơ quan"),
+        max_length=20,
+        blank=True,
+        validators=[validate_point_agency_code],
+        help_text=_("Dạng XXX.YY.ZZ.Hnn (QCVN 102:2016); mã hồ sơ tiếp nhận tại điểm này bắt đầu bằng mã này."),
+    )
+    point_kind = models.CharField(_("loại điểm tiếp nhận"), max_length=20, choices=PointKind.choices, blank=True)
+    ward_code = models.CharField(
+        _("mã phường, xã"),
+        max_length=10,
+        blank=True,
+        help_text=_("Mã chính thức của phường, xã (để trống với trung tâm tỉnh)."),
+    )
+    address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
+    opening_hours = models.CharField(_("giờ làm việc"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("phòng ban")
         verbose_name_plural = _("phòng ban")
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_code"], condition=~models.Q(agency_code=""), name="department_agency_code_unique"
+            )
+        ]
 
     def __str__(self):
         return self.short_name or self.name
+
+    @property
+    def is_point(self):
+        return self.is_reception and self.is_active
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.point_kind and not self.is_reception:
+            errors["point_kind"] = _("Chỉ bộ phận một cửa mới là điểm tiếp nhận; hãy đánh dấu “là bộ phận một cửa”.")
+        if self.point_kind == PointKind.WARD and not self.ward_code:
+            errors["ward_code"] = _("Điểm tiếp nhận của phường, xã phải có mã phường, xã.")
+        if self.ward_code:
+            if self.point_kind != PointKind.WARD:
+                errors["ward_code"] = _("Chỉ điểm tiếp nhận của phường, xã mới có mã phường, xã.")
+            else:
+                from provinces.selectors import current_province
+
+                from .points import wards_of
+
+                province = current_province()
+                if str(self.ward_code).lstrip("0") not in dict(wards_of(province.admin_code)):
+                    errors["ward_code"] = _(
+                        "Mã phường, xã “%(code)s” không thuộc %(province)s (danh mục đơn vị hành chính hiện hành)."
+                    ) % {"code": self.ward_code, "province": province.name}
+                else:
+                    self.ward_code = str(self.ward_code).lstrip("0")
+        if self.agency_code:
+            clash = Department.objects.filter(agency_code=self.agency_code).exclude(pk=self.pk).first()
+            if clash is not None:
+                errors["agency_code"] = _("Mã định danh cơ quan “%(code)s” đã được dùng cho “%(other)s”.") % {
+                    "code": self.agency_code,
+                    "other": clash.name,
+                }
+        if errors:
+            raise ValidationError(errors)
 
 
 class Officer(models.Model):

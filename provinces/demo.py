@@ -54,3 +54,24 @@ DEMO_OFFICERS = (
 )
 
 NATIONAL_SUPERUSER = "admin"
+
+# --- reception points (issue 15) ----------------------------------------------------------------
+# The province's centre is the TTHCC department above (given the province's agency code); these real
+# wards (names as in vietnam-provinces) each get a one-stop shop of their own, with an agency code by
+# the scheme in offices/points.py and one counter officer (DEMO_POINT_OFFICERS, by position).
+DEMO_POINT_WARDS = {
+    "danang": ("Phường Hải Châu", "Phường Thanh Khê", "Phường Sơn Trà"),
+    "dongthap": ("Phường Cao Lãnh", "Phường Mỹ Tho", "Phường Gò Công"),
+    "binhduong": ("Phường Thủ Dầu Một", "Phường Phú Lợi", "Phường Bến Cát"),
+    "camau": ("Phường An Xuyên", "Phường Bạc Liêu", "Phường Hiệp Thành"),
+    "hochiminh": ("Phường Sài Gòn", "Phường Bến Thành", "Phường Tân Định"),
+}
+DEMO_CENTRE_ADDRESS = "Trung tâm Phục vụ hành chính công {province}"
+DEMO_POINT_ADDRESS = "Trụ sở UBND {ward}, {province}"
+DEMO_OPENING_HOURS = "Sáng 7:30–11:30, chiều 13:30–17:00, thứ Hai đến thứ Sáu; sáng thứ Bảy 7:30–11:30"
+# (username, full name, title, phone) of the counter officer of the n-th ward point.
+DEMO_POINT_OFFICERS = (
+    ("motcua.p1", "Trần Thị Ánh", "Cán bộ một cửa phường", "0905000011"),
+    ("motcua.p2", "Lê Văn Bình", "Cán bộ một cửa phường", "0905000012"),
+    ("motcua.p3", "Phạm Thị Cẩm", "Cán bộ một cửa phường", "0905000013"),
+)

@@ -39,11 +39,16 @@ def received_at(moment, officer, procedure=None, **applicant):
         return receive(officer, procedure, **applicant)
 
 
-def registered_online(moment, procedure=None, name="Phạm Thị Dung"):
+def registered_online(moment, procedure=None, name="Phạm Thị Dung", point=None):
+    """An online registration choosing `point` (none: the province's centre). Only the counter of the
+    chosen point may accept or refuse it (issue 15)."""
     procedure = procedure or ProcedureFactory()
     with services.backdated(moment):
         return services.register_online(
-            procedure=procedure, applicant=services.Applicant(name=name), components=all_components(procedure)
+            procedure=procedure,
+            applicant=services.Applicant(name=name),
+            components=all_components(procedure),
+            reception_point=point,
         )
 
 
@@ -104,13 +109,14 @@ def test_each_point_lists_what_it_took_in_received_accepted_or_refused_and_nothi
     at_counter = received_at(day, reception, ProcedureFactory(department=ward))
     services.hand_over(at_counter, reception, to_department=ward, to_officer=specialist)  # moves on, stays listed
     elsewhere = received_at(day + timedelta(minutes=5), second_reception)
-    accepted = registered_online(day - timedelta(days=3))  # registered before the period, accepted in it
+    # Registered before the period, accepted in it.
+    accepted = registered_online(day - timedelta(days=3), point=reception_desk)
     with services.backdated(day + timedelta(hours=1)):
         services.accept(accepted, reception)
-    refused_there = registered_online(day)
+    refused_there = registered_online(day, point=second_desk)
     with services.backdated(day + timedelta(hours=2)):
         services.refuse(refused_there, second_reception, reason="Hồ sơ không thuộc thẩm quyền giải quyết")
-    waiting = registered_online(day)  # registered online, not yet taken in by any point
+    waiting = registered_online(day, point=second_desk)  # registered online, not yet taken in by any point
 
     start, end = date(2026, 12, 1), date(2026, 12, 31)
     assert codes(reception.user, reception_desk, start, end) == [at_counter.code, accepted.code]
@@ -134,7 +140,7 @@ def test_totals_count_every_row_and_split_them_by_outcome(reception, reception_d
     day = at(3, 12, 2026, 10)
     received_at(day, reception)
     received_at(day + timedelta(minutes=1), reception)
-    refused = registered_online(day)
+    refused = registered_online(day, point=reception_desk)
     with services.backdated(day + timedelta(minutes=2)):
         services.refuse(refused, reception, reason="Thiếu tờ khai")
     totals = registers.Totals()

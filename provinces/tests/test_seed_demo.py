@@ -41,9 +41,10 @@ def test_seed_demo_twice_gives_the_same_counts(capsys):
     assert set(first) >= {"danang", "dongthap", "binhduong", "camau"}
     # 7 departments; the 6 demo officers and a leader for each of the 4 other departments that handle
     # procedures (they sign the results of the weeks of history); 4 role groups; the 15 demo dossiers
-    # and the history's.
+    # and the history's. Issue 15 adds 3 ward reception points (provinces.demo.DEMO_POINT_WARDS), each
+    # with one counter officer: 7 + 3 departments, 10 + 3 officers and users.
     departments, officers, users, groups, dossiers = first["danang"]
-    assert (departments, officers, users, groups) == (7, 10, 10, 4)
+    assert (departments, officers, users, groups) == (10, 13, 13, 4)
     assert dossiers > 15 + 20
     assert "http://danang.localhost:8000/admin/" in first_output
     assert "motcua" in first_output
