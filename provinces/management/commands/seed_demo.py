@@ -19,7 +19,8 @@ SEEDERS = ("offices.demo.seed", "dossiers.demo.seed", "zalo.demo.seed", "reports
 
 class Command(BaseCommand):
     help = (
-        "Tạo bốn tỉnh mẫu (Đà Nẵng, Đồng Tháp, Bình Dương, Cà Mau) với phòng ban, cán bộ và dữ liệu mẫu. "
+        "Tạo năm tỉnh mẫu (Đà Nẵng, Đồng Tháp, Bình Dương, Cà Mau, Thành phố Hồ Chí Minh) "
+        "với phòng ban, cán bộ và dữ liệu mẫu. "
         "Chạy lại không tạo trùng và không thay đổi gì."
     )
 
