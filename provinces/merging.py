@@ -113,6 +113,7 @@ class MergeReport:
     models: dict = field(default_factory=dict)  # label → ModelReport
     batches: int = 0
     verified: bool = False
+    mismatches: list = field(default_factory=list)  # models whose counts or checksums differ
 
     def model(self, label):
         return self.models.setdefault(label, ModelReport(label))
@@ -519,7 +520,7 @@ class Merger:
             json_columns = {f.column for f in model._meta.concrete_fields if isinstance(f, models.JSONField)}
             cursor.executemany(
                 f"INSERT INTO {_table(self.dst, model)} ({', '.join(_q(c) for c in columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))})",
+                f"VALUES ({', '.join('%s::jsonb' if c in json_columns else '%s' for c in columns)})",
                 [[_adapt(v[c], c in json_columns) for c in columns] for _o, v, _n in to_insert],
             )
         self._record(cursor, label, records)
@@ -596,7 +597,7 @@ class Merger:
 
     # -- verification
     def verify(self):
-        ok = True
+        self.report.mismatches = []
         with connection.cursor() as cursor:
             for model in self.models:
                 label = model._meta.label_lower
@@ -607,10 +608,26 @@ class Merger:
                 )
                 kinds = dict(cursor.fetchall())
                 rep.copied, rep.merged, rep.skipped = (kinds.get(k, 0) for k in ("copied", "merged", "skipped"))
+                # The conflicts and renames of every run (a resumed merge reports the whole merge).
+                cursor.execute(
+                    f"SELECT kind, note FROM {self.map} WHERE source = %s AND model = %s AND note <> '' "
+                    "ORDER BY old_id",
+                    [self.src, label],
+                )
+                rep.conflicts, rep.renamed = Counter(), []
+                for kind, note in cursor.fetchall():
+                    if note.startswith("renamed "):
+                        _word, old, _arrow, new = note.split(" ", 3)
+                        rep.renamed.append((old, new))
+                        rep.conflicts[f"renamed:{RULES[label].rename_field}"] += 1
+                    elif kind == "merged" and label not in NATURAL:
+                        rep.conflicts[f"merged:{note}"] += 1
+                    elif note == "owned by a merged row":
+                        rep.conflicts["kept_target_children"] += 1
                 cursor.execute(f"SELECT count(*) FROM {_table(self.src, model)}")
                 rep.source_rows = cursor.fetchone()[0]
                 if rep.moved != rep.source_rows:
-                    ok = False
+                    self.report.mismatches.append(f"{label} ({rep.moved}/{rep.source_rows})")
                 pk = model._meta.pk.column
                 cursor.execute(
                     f"SELECT count(*) FROM {_table(self.dst, model)} t JOIN {self.map} m ON m.source = %s "
@@ -618,7 +635,7 @@ class Merger:
                     [self.src, label],
                 )
                 if cursor.fetchone()[0] != rep.copied + rep.merged:
-                    ok = False
+                    self.report.mismatches.append(f"{label} (rows)")
                 columns = _business_columns(model)
                 row = "ROW(" + ", ".join(f"x.{_q(c)}" for c in columns) + ")::text" if columns else "''"
                 sums = []
@@ -632,9 +649,9 @@ class Merger:
                     sums.append(cursor.fetchone()[0])
                 rep.checksum_source, rep.checksum_target = sums
                 if sums[0] != sums[1]:
-                    ok = False
-        self.report.verified = ok
-        return ok
+                    self.report.mismatches.append(f"{label} (md5)")
+        self.report.verified = not self.report.mismatches
+        return self.report.verified
 
     # -- the end
     def finish(self):
@@ -667,7 +684,10 @@ class Merger:
             with transaction.atomic(), connection.cursor() as cursor:
                 self.tell_renamed_officers(cursor)
             if not self.verify():
-                raise MergeError(_("Kiểm tra sau khi chuyển không khớp; tỉnh cũ chưa được đánh dấu đã sáp nhập."))
+                raise MergeError(
+                    _("Kiểm tra sau khi chuyển không khớp (%s); tỉnh cũ chưa được đánh dấu đã sáp nhập.")
+                    % ", ".join(self.report.mismatches)
+                )
             self.finish()
             return self.report
         finally:
@@ -729,9 +749,12 @@ def _cast(target_field, value):
 
 
 def _adapt(value, is_json):
-    from psycopg.types.json import Jsonb
+    """Values as read; a JSON column comes back as its text (Django turns psycopg's decoding off)."""
+    import json
 
-    return Jsonb(value) if is_json and value is not None else value
+    if is_json and value is not None and not isinstance(value, str):
+        return json.dumps(value)
+    return value
 
 
 def merge_province(source_slug, target_slug, *, dry_run=False, batch_size=BATCH_SIZE, batch_hook=None) -> MergeReport:
