@@ -255,3 +255,17 @@ def test_clear_errors_for_itself_an_unknown_or_a_merged_province():
     assert b.merged_into is None
     a.refresh_from_db()
     assert a.merged_into == b
+
+
+def test_seed_demo_leaves_a_merged_province_alone(settings, monkeypatch, capsys):
+    """`make run` seeds again after a merge: the merged province (its domain now the target's) is skipped."""
+    from provinces.management.commands import seed_demo
+
+    settings.DEBUG = True
+    create_province(SOURCE)
+    create_province(TARGET)
+    merge_province("tinhcu", "tinhmoi")
+    monkeypatch.setattr(seed_demo, "DEMO_PROVINCES", (SOURCE, TARGET))
+    monkeypatch.setattr(seed_demo, "SEEDERS", ("offices.demo.seed",))
+    call_command("seed_demo")
+    assert "Tỉnh Cũ Thử: đã sáp nhập vào Thành phố Mới Thử, bỏ qua" in capsys.readouterr().out
