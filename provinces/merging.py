@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.deletion import CASCADE
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -370,7 +370,13 @@ class Merger:
                 rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
                 if not rows:
                     break
-                self._move_batch(cursor, model, rows, rep)
+                try:
+                    self._move_batch(cursor, model, rows, rep)
+                except IntegrityError as exc:  # a conditional unique constraint, a check: this batch is undone
+                    raise MergeError(
+                        _("%(m)s: tỉnh nhận từ chối một dòng (%(e)s); lô này không được ghi.")
+                        % {"m": label, "e": str(exc).splitlines()[0]}
+                    ) from exc
             self.report.batches += 1
             if self.batch_hook is not None:
                 self.batch_hook(label, self.report.batches)

@@ -172,6 +172,11 @@ def test_merge_moves_everything_keeps_printed_links_and_reports_conflicts():
         assert found.status_code == 200, host
         assert code in found.content.decode()
 
+    # The renamed officers are told on the login page of both domains.
+    for host in ("tinhcu.localhost", "tinhmoi.localhost"):
+        login = Client().get("/admin/login/", HTTP_HOST=host).content.decode()
+        assert "Cán bộ của Tỉnh Cũ Thử (đã sáp nhập)" in login and "“tinhcu.motcua”" in login
+
     # The old province is marked, its schema refuses writes, and a second merge is refused.
     source.refresh_from_db()
     assert source.merged_into == target and source.merged_at is not None
