@@ -173,6 +173,15 @@ class ProvinceAdminSite(StrictLookupsAdminSite):
             context["site_title"] = _("Một Cửa %(province)s") % {"province": name}
         return context
 
+    def login(self, request, extra_context=None):
+        """The login page names the provinces merged into this one: their officers whose username this
+        province already had now log in with the old province's prefix (provinces/merging.py)."""
+        from provinces.models import Province
+
+        tenant = getattr(request, "tenant", None)
+        merged = list(Province.objects.filter(merged_into=tenant).values("name", "slug")) if tenant else []
+        return super().login(request, {**(extra_context or {}), "merged_provinces": merged})
+
 
 class NationalAdminSite(StrictLookupsAdminSite):
     site_header = _("Một Cửa — quản trị quốc gia")

@@ -188,7 +188,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler:TenantAwarePersistentScheduler"
+# tenant_schemas_celery's scheduler without the merged (frozen) provinces.
+CELERY_BEAT_SCHEDULER = "provinces.scheduler:ActiveProvincesScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # Entries without "tenant_schemas" run once in every province schema.
 CELERY_BEAT_SCHEDULE = {

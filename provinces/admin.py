@@ -37,7 +37,7 @@ class ProvinceAdmin(admin.ModelAdmin):
     # Searched on the folded column (get_search_results): "da nang" finds "Thành phố Đà Nẵng".
     search_fields = ("name", "slug", "agency_code")
     exclude = ("schema_name",)  # set from the slug when the province is created; shown read-only below
-    readonly_fields = ("schema", "created_at")
+    readonly_fields = ("schema", "created_at", "merged_into", "merged_at")
     inlines = [DomainInline]
 
     @admin.display(description=_("lược đồ dữ liệu"))

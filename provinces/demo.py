@@ -1,4 +1,4 @@
-"""The four demo provinces and their offices, as data. `seed_demo` reads this and nothing else
+"""The five demo provinces and their offices, as data. `seed_demo` reads this and nothing else
 decides what the demo contains.
 
 Agency codes: Đồng Tháp's H20 is seen in a real dossier code; the other Hnn numbers follow the
@@ -14,6 +14,8 @@ DEMO_PROVINCES = (
     # its own portal.
     ProvinceSpec("Bình Dương", "binhduong", "binhduong.localhost", "000.00.01.H08", 79),
     ProvinceSpec("Tỉnh Cà Mau", "camau", "camau.localhost", "000.00.01.H12", 96),
+    # The province Bình Dương merges into: `manage.py merge_province --from binhduong --into hochiminh`.
+    ProvinceSpec("Thành phố Hồ Chí Minh", "hochiminh", "hochiminh.localhost", "000.00.01.H29", 79),
 )
 
 # A real ward of each province (from vietnam-provinces) whose People's Committee is demoed.
@@ -22,6 +24,7 @@ DEMO_WARDS = {
     "dongthap": "Phường Cao Lãnh",
     "binhduong": "Phường Thủ Dầu Một",
     "camau": "Phường An Xuyên",
+    "hochiminh": "Phường Sài Gòn",
 }
 
 # (code, name, short name, is_reception)
@@ -41,6 +44,7 @@ DEMO_PEOPLE = {
     "dongthap": ("Nguyễn Thị Lan", "Trần Văn Lộc", "Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Oanh", "Huỳnh Văn Phúc"),
     "binhduong": ("Ngô Văn Quang", "Bùi Thị Sen", "Đặng Văn Tài", "Lý Thị Thu", "Trương Văn Uy", "Phan Thị Vân"),
     "camau": ("Dương Văn Xuân", "Châu Thị Yến", "Tạ Văn Bảo", "Lâm Thị Cúc", "Quách Văn Đức", "Mai Thị Giang"),
+    "hochiminh": ("Vũ Văn Hải", "Đinh Thị Hoa", "Kiều Văn Hùng", "Tôn Nữ Hương", "La Văn Kiên", "Âu Thị Liên"),
 }
 
 # (username, person index, role key, department code, title, phone)

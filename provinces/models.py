@@ -31,6 +31,17 @@ class Province(TenantMixin):
         help_text=_("Mã tỉnh theo danh mục hành chính hiện hành (ví dụ Đà Nẵng 48)."),
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    # Set by `merge_province` (provinces/merging.py) once everything moved: the schema is kept,
+    # read-only (its tables refuse writes), until a person drops it; its domains serve the target.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_provinces",
+        verbose_name=_("đã sáp nhập vào"),
+    )
+    merged_at = models.DateTimeField(_("sáp nhập lúc"), null=True, blank=True)
     # Name, slug and agency code folded (lower case, no diacritics; kept by save()): the national
     # list's search ("da nang" finds "Thành phố Đà Nẵng") is a LIKE on the trigram index below.
     search_text = models.TextField(editable=False, default="")

@@ -251,8 +251,18 @@ def get_executor(codename=None):
             public = get_public_schema_name()
             if any(self.options.get(flag) for flag in _NOT_PLAIN) or tenants == [public]:
                 return super().run_migrations(tenants=tenants)
+            from .models import Province
+
             todo = []
+            # A merged province's schema is frozen until a person drops it (provinces/merging.py).
+            frozen = set(
+                Province.objects.filter(merged_into__isnull=False, schema_name__in=tenants).values_list(
+                    "schema_name", flat=True
+                )
+            )
             for schema_name in tenants:
+                if schema_name in frozen:
+                    continue
                 if schema_name == public:
                     todo.append(schema_name)
                     continue
@@ -261,8 +271,10 @@ def get_executor(codename=None):
                     todo.append(schema_name)
             connection.set_schema_to_public()
             if int(self.options.get("verbosity", 1)) >= 1:
-                skipped = len(tenants) - len(todo)
+                skipped = len(tenants) - len(todo) - len(frozen)
                 print(f"{skipped} of {len(tenants)} schemas up to date (migrations and role groups): skipped")
+                if frozen:
+                    print(f"{len(frozen)} merged province schemas (read-only): skipped")
             if todo:
                 super().run_migrations(tenants=todo)
 

@@ -4,8 +4,13 @@ from .models import Province
 
 
 def listed_provinces():
-    """Provinces shown on the national landing page (the public schema row excluded)."""
-    return Province.objects.exclude(schema_name=get_public_schema_name()).prefetch_related("domains").order_by("name")
+    """Provinces shown on the national landing page (the public schema row and merged provinces excluded)."""
+    return (
+        Province.objects.exclude(schema_name=get_public_schema_name())
+        .filter(merged_into__isnull=True)
+        .prefetch_related("domains")
+        .order_by("name")
+    )
 
 
 def current_province() -> Province:

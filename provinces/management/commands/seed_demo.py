@@ -8,6 +8,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 from offices.roles import ROLES_BY_KEY
 from offices.security import base32_secret, ensure_demo_device
 from provinces.demo import DEMO_PROVINCES, NATIONAL_SUPERUSER
+from provinces.models import Province
 from provinces.services import create_province, ensure_public_tenant, province_url
 
 from .create_province import format_errors
@@ -19,7 +20,8 @@ SEEDERS = ("offices.demo.seed", "dossiers.demo.seed", "zalo.demo.seed", "reports
 
 class Command(BaseCommand):
     help = (
-        "Tạo bốn tỉnh mẫu (Đà Nẵng, Đồng Tháp, Bình Dương, Cà Mau) với phòng ban, cán bộ và dữ liệu mẫu. "
+        "Tạo năm tỉnh mẫu (Đà Nẵng, Đồng Tháp, Bình Dương, Cà Mau, Thành phố Hồ Chí Minh) "
+        "với phòng ban, cán bộ và dữ liệu mẫu. "
         "Chạy lại không tạo trùng và không thay đổi gì."
     )
 
@@ -44,6 +46,10 @@ class Command(BaseCommand):
 
         rows = []
         for spec in DEMO_PROVINCES:
+            merged = Province.objects.filter(slug=spec.slug, merged_into__isnull=False).first()
+            if merged is not None:  # merge_province moved it (and its domain) into another province
+                self.stdout.write(f"{merged.name}: đã sáp nhập vào {merged.merged_into.name}, bỏ qua")
+                continue
             try:
                 province, created = create_province(spec)
             except ValidationError as exc:
