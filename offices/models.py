@@ -155,6 +155,7 @@ class AccountAction(models.TextChoices):
     REJECTED = "rejected", _("Từ chối đề nghị")
     SECOND_FACTOR_ENROLLED = "otp_enrolled", _("Đăng ký xác thực hai bước")
     SECOND_FACTOR_RESET = "otp_reset", _("Gỡ thiết bị xác thực hai bước")
+    RENAMED_BY_MERGE = "renamed", _("Đổi tên đăng nhập khi sáp nhập tỉnh")
 
 
 class AccountAudit(models.Model):

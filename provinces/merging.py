@@ -41,9 +41,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from offices.models import AccountAction
+
 from .models import Domain, Province
 
 logger = logging.getLogger(__name__)
+RENAMED = AccountAction.RENAMED_BY_MERGE.value
 
 MAP_TABLE = "_merge_id_map"
 BATCH_SIZE = 500
@@ -598,7 +601,14 @@ class Merger:
             cursor.execute(
                 f"INSERT INTO {_table(self.dst, audit)} (created_at, action, actor_id, actor_name, target_id, "
                 "target_name, approver_id, approver_name, detail) VALUES (%s, %s, NULL, %s, %s, %s, NULL, '', %s)",
-                [timezone.now(), "renamed", _("Sáp nhập tỉnh"), int(new_id), new, detail[:500]],
+                [
+                    timezone.now(),
+                    AccountAction.RENAMED_BY_MERGE.value,
+                    _("Sáp nhập tỉnh"),
+                    int(new_id),
+                    new,
+                    detail[:500],
+                ],
             )
 
     # -- verification
