@@ -17,6 +17,7 @@ of every open-ended span on ``TOTAL_DAY``: the value at the end of day X is
 ``total − Σ deltas after X``, which reads only the days from X on, never the history before it.
 """
 
+import bisect
 import json
 import logging
 from collections import defaultdict
@@ -773,17 +774,30 @@ def _weeks(scope: Scope) -> list[Row]:
         )
         rows = [(span, measure, day, int(n)) for span, measure, day, n in cursor.fetchall()]
     totals = defaultdict(int)
-    for _span, measure, day, n in rows:
+    weekly = defaultdict(lambda: defaultdict(int))
+    daily = defaultdict(lambda: defaultdict(int))
+    for span, measure, day, n in rows:
         if day == TOTAL_DAY:
             totals[measure] += n
+        else:
+            (weekly if span == WEEK else daily)[measure][day] += n
+    # Sums of the WEEK rows after a day, by bisection over their Mondays.
+    suffixes = {}
+    for measure, sums in weekly.items():
+        mondays = sorted(sums)
+        running, after = 0, []
+        for monday in reversed(mondays):
+            running += sums[monday]
+            after.append(running)
+        suffixes[measure] = (mondays, after[::-1])
 
     def value(measure, x):
         sunday = _monday(x) + timedelta(days=6)
-        after = sum(
-            n
-            for span, m, day, n in rows
-            if m == measure and day != TOTAL_DAY and ((span == WEEK and day > x) or (span == DAY and x < day <= sunday))
-        )
+        after = sum(n for day, n in daily[measure].items() if x < day <= sunday)
+        mondays, sums = suffixes.get(measure, ([], []))
+        i = bisect.bisect_right(mondays, x)
+        if i < len(mondays):
+            after += sums[i]
         return totals[measure] - after
 
     out = []
