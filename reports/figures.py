@@ -17,6 +17,7 @@ of every open-ended span on ``TOTAL_DAY``: the value at the end of day X is
 ``total − Σ deltas after X``, which reads only the days from X on, never the history before it.
 """
 
+import bisect
 import json
 import logging
 from collections import defaultdict
@@ -25,8 +26,9 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dossiers import deadlines
 from dossiers.calendars import current_calendar
-from dossiers.models import Dossier, DossierEvent, Procedure, Status
+from dossiers.models import Dossier, Procedure, Status
 from notifications.models import Notification
 from notifications.models import State as NotificationState
 from offices.models import Department
@@ -78,7 +80,7 @@ def _add(out, measure, day, dims, n=1, channel=NONE, days=-1):
     out[key] = out.get(key, 0) + n
 
 
-def dossier_entries(dossier: Dossier, point_id, pauses, calendar) -> dict:
+def dossier_entries(dossier: Dossier, point_id, pauses, calendar, cutoff=None) -> dict:
     out: dict = {}
     dims = (point_id, dossier.procedure.department_id, dossier.procedure_id)
     day = lifecycle.local_day
@@ -88,7 +90,7 @@ def dossier_entries(dossier: Dossier, point_id, pauses, calendar) -> dict:
         _add(out, CLOSED[dossier.status], day(dossier.closed_at), dims)
     if dossier.result_ready_at is not None and dossier.grade:
         _add(out, "done_" + dossier.grade, day(dossier.result_ready_at), dims)
-        days = lifecycle.processing_days(dossier, pauses, calendar)
+        days = lifecycle.processing_days(dossier, pauses, calendar, cutoff)
         if days is not None:
             _add(out, "days", day(dossier.result_ready_at), dims, days=days)
     for measure, spans in lifecycle.stock_intervals(dossier, pauses, calendar).items():
@@ -373,37 +375,81 @@ def refresh_quietly(kind, pk):
 BATCH = 5000
 
 
+class _Event:
+    """What lifecycle.reception_point_id reads of an intake or refusal event (loaded in bulk)."""
+
+    __slots__ = ("action", "to_department_id", "actor_id", "actor")
+
+    def __init__(self, action, to_department_id, actor_id, actor_department_id):
+        self.action, self.to_department_id, self.actor_id = action, to_department_id, actor_id
+        self.actor = _Actor(actor_department_id)
+
+
+class _Actor:
+    __slots__ = ("department_id",)
+
+    def __init__(self, department_id):
+        self.department_id = department_id
+
+
 def _points(dossier_ids) -> dict:
-    events = (
-        DossierEvent.objects.filter(dossier_id__in=dossier_ids, action__in=(*lifecycle.INTAKE_ACTIONS, "refuse"))
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
     by_dossier = defaultdict(list)
-    for event in events:
-        by_dossier[event.dossier_id].append(event)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.dossier_id, e.action, e.to_department_id, e.actor_id, o.department_id
+            FROM dossiers_dossierevent e LEFT JOIN offices_officer o ON o.id = e.actor_id
+            WHERE e.dossier_id = ANY(%s) AND e.action = ANY(%s)
+            ORDER BY e.created_at, e.id
+            """,
+            [list(dossier_ids), [*lifecycle.INTAKE_ACTIONS, "refuse"]],
+        )
+        for dossier_id, *event in cursor.fetchall():
+            by_dossier[dossier_id].append(_Event(*event))
     return by_dossier
 
 
 def _pauses(dossier_ids) -> dict:
-    from dossiers.models import SupplementRequest
-
     by_dossier = defaultdict(list)
-    rows = SupplementRequest.objects.filter(dossier_id__in=dossier_ids).order_by("requested_at", "id")
-    for dossier_id, a, b in rows.values_list("dossier_id", "requested_at", "received_at"):
-        by_dossier[dossier_id].append(lifecycle.Pause(a, b))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT dossier_id, requested_at, received_at FROM dossiers_supplementrequest "
+            "WHERE dossier_id = ANY(%s) ORDER BY requested_at, id",
+            [list(dossier_ids)],
+        )
+        for dossier_id, a, b in cursor.fetchall():
+            by_dossier[dossier_id].append(lifecycle.Pause(a, b))
     return by_dossier
+
+
+# What a dossier's contribution reads (rebuild loads only these).
+DOSSIER_FIELDS = (
+    "status",
+    "channel",
+    "procedure__department_id",
+    "procedure__processing_days",
+    "procedure__on_supplement",
+    "received_by__department_id",
+    "accepted_at",
+    "result_ready_at",
+    "closed_at",
+    "grade",
+    "due_date",
+    "original_appointment_date",
+    "paused_at",
+)
 
 
 def dossier_batch(dossiers) -> dict:
     """{pk: entries} of these dossiers (three queries for the batch)."""
     ids = [d.pk for d in dossiers]
     events, pauses, calendar = _points(ids), _pauses(ids), current_calendar()
+    cutoff = deadlines.default_cutoff()
     out = {}
     for dossier in dossiers:
         point = lifecycle.reception_point_id(dossier, events.get(dossier.pk, []))
         dossier_pauses = lifecycle.with_open_pause(dossier, pauses.get(dossier.pk, []))
-        out[dossier.pk] = dossier_entries(dossier, point, dossier_pauses, calendar)
+        out[dossier.pk] = dossier_entries(dossier, point, dossier_pauses, calendar, cutoff)
     return out
 
 
@@ -428,7 +474,7 @@ def rebuild(reset=False, echo=None) -> dict:
             cursor.execute("LOCK TABLE reports_figuredelta IN EXCLUSIVE MODE")
             cursor.execute("TRUNCATE reports_contribution, reports_figure, reports_figuredelta")
     sources = {
-        DOSSIER: Dossier.objects.select_related("procedure", "received_by"),
+        DOSSIER: Dossier.objects.select_related("procedure", "received_by").only(*DOSSIER_FIELDS),
         RATING: Rating.objects.all(),
         MESSAGE: Notification.objects.select_related("dossier__procedure", "dossier__received_by").filter(
             state__in=(NotificationState.SENT, NotificationState.FAILED)
@@ -728,17 +774,30 @@ def _weeks(scope: Scope) -> list[Row]:
         )
         rows = [(span, measure, day, int(n)) for span, measure, day, n in cursor.fetchall()]
     totals = defaultdict(int)
-    for _span, measure, day, n in rows:
+    weekly = defaultdict(lambda: defaultdict(int))
+    daily = defaultdict(lambda: defaultdict(int))
+    for span, measure, day, n in rows:
         if day == TOTAL_DAY:
             totals[measure] += n
+        else:
+            (weekly if span == WEEK else daily)[measure][day] += n
+    # Sums of the WEEK rows after a day, by bisection over their Mondays.
+    suffixes = {}
+    for measure, sums in weekly.items():
+        mondays = sorted(sums)
+        running, after = 0, []
+        for monday in reversed(mondays):
+            running += sums[monday]
+            after.append(running)
+        suffixes[measure] = (mondays, after[::-1])
 
     def value(measure, x):
         sunday = _monday(x) + timedelta(days=6)
-        after = sum(
-            n
-            for span, m, day, n in rows
-            if m == measure and day != TOTAL_DAY and ((span == WEEK and day > x) or (span == DAY and x < day <= sunday))
-        )
+        after = sum(n for day, n in daily[measure].items() if x < day <= sunday)
+        mondays, sums = suffixes.get(measure, ([], []))
+        i = bisect.bisect_right(mondays, x)
+        if i < len(mondays):
+            after += sums[i]
         return totals[measure] - after
 
     out = []

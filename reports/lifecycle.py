@@ -71,12 +71,12 @@ def with_open_pause(dossier: Dossier, pauses: list[Pause]) -> list[Pause]:
     return pauses
 
 
-def processing_days(dossier: Dossier, pauses: list[Pause], calendar) -> int | None:
+def processing_days(dossier: Dossier, pauses: list[Pause], calendar, cutoff=None) -> int | None:
     """Working days after the clock's start day up to the result day, minus the working days the
     clock was stopped for each received supplement; None for a dossier not done."""
     if dossier.result_ready_at is None or dossier.accepted_at is None:
         return None
-    start = deadlines.receipt_start_date(dossier.accepted_at, calendar, deadlines.default_cutoff())
+    start = deadlines.receipt_start_date(dossier.accepted_at, calendar, cutoff or deadlines.default_cutoff())
     days = calendar.working_days_between(start, local_day(dossier.result_ready_at))
     for pause in pauses:
         if pause.received_at is not None:
