@@ -39,7 +39,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.deletion import CASCADE
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from offices.models import AccountAction
 
@@ -58,6 +58,10 @@ NATURAL = {"contenttypes.contenttype", "auth.permission", "auth.group"}
 # Models not moved: sessions (everyone logs in again on the target's domain), the groups' permission
 # table (groups are the target's), lockout counters (keyed by usernames that may be renamed).
 SKIP = {"sessions.session", "auth.group_permissions", "axes.accessattempt"}
+# Derived data, not moved: the dashboard's figures are recomputed in the target from the rows moved
+# (reports.figures.rebuild), since their keys are ids the merge renumbers.
+DERIVED = {"reports.figure", "reports.figuredelta", "reports.contribution"}
+SKIP |= DERIVED
 
 
 @dataclass(frozen=True)
@@ -670,6 +674,13 @@ class Merger:
         return self.report.verified
 
     # -- the end
+    def recompute_figures(self):
+        """The target's dashboard figures from scratch: its own dossiers and the moved ones."""
+        from reports.figures import rebuild
+
+        with tenant_context(self.target):
+            rebuild(reset=True)
+
     def finish(self):
         with transaction.atomic():
             with schema_context(get_public_schema_name()):
@@ -704,6 +715,7 @@ class Merger:
                     _("Kiểm tra sau khi chuyển không khớp (%s); tỉnh cũ chưa được đánh dấu đã sáp nhập.")
                     % ", ".join(self.report.mismatches)
                 )
+            self.recompute_figures()
             self.finish()
             return self.report
         finally:

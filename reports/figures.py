@@ -344,11 +344,14 @@ def refresh(kind, pk) -> bool:
 
 def refresh_dossier(dossier: Dossier, event=None) -> bool:
     """`refresh` of a dossier just changed by a service (the row in hand, locked by the action): two
-    statements. The reception point is the intake event's, else the one it already contributes under."""
+    statements. The reception point is the dossier's own (issue 15), else the intake event's, else the
+    one it already contributes under."""
     with transaction.atomic(savepoint=False):
         old, pauses = _lock_one(DOSSIER, dossier.pk)
         point = ...  # not known yet: _dossier_contribution finds it
-        if event is not None and event.action in lifecycle.INTAKE_ACTIONS and event.to_department_id:
+        if dossier.reception_point_id is not None:
+            point = dossier.reception_point_id
+        elif event is not None and event.action in lifecycle.INTAKE_ACTIONS and event.to_department_id:
             point = event.to_department_id
         return _store_one(DOSSIER, dossier.pk, old, _dossier_contribution(dossier, pauses, old, point))
 
@@ -430,6 +433,7 @@ DOSSIER_FIELDS = (
     "procedure__processing_days",
     "procedure__on_supplement",
     "received_by__department_id",
+    "reception_point",
     "accepted_at",
     "result_ready_at",
     "closed_at",

@@ -240,10 +240,14 @@ def point_q(point_id, prefix="") -> Q:
     )
     refusal = DossierEvent.objects.filter(dossier_id=OuterRef(ref), action="refuse", actor__department_id=point_id)
     any_refusal = DossierEvent.objects.filter(dossier_id=OuterRef(ref), action="refuse", actor__isnull=False)
-    return (
+    without_point = (
         Q(Exists(intake))
         | (~Q(Exists(any_intake)) & Q(Exists(refusal)))
         | (~Q(Exists(any_intake)) & ~Q(Exists(any_refusal)) & Q(**{f"{prefix}received_by__department_id": point_id}))
+    )
+    # The dossier's own point (issue 15) where it has one; the events only for a row without it.
+    return Q(**{f"{prefix}reception_point_id": point_id}) | (
+        Q(**{f"{prefix}reception_point__isnull": True}) & without_point
     )
 
 

@@ -32,7 +32,12 @@ def local_day(t: datetime | None) -> date | None:
 def reception_point_id(dossier: Dossier, events=None) -> int | None:
     """The reception point that received the dossier: the department its intake event (receive or
     accept) took it to; for a dossier refused at intake, the refusing officer's department; without
-    either, the receiving officer's department. Ratings keep the same (ratings.services._context)."""
+    either, the receiving officer's department. Ratings keep the same (ratings.services._context).
+
+    Since issue 15 a dossier records its point (``Dossier.reception_point``, set at intake and never
+    changed): that is the answer; the events are read only for a row that has none."""
+    if getattr(dossier, "reception_point_id", None) is not None:
+        return dossier.reception_point_id
     if events is None:
         events = DossierEvent.objects.filter(dossier_id=dossier.pk, action__in=(*INTAKE_ACTIONS, "refuse"))
         events = events.select_related("actor").order_by("created_at", "id")

@@ -1,6 +1,8 @@
 """merge_province (provinces/merging.py) on seeded data: two (or three) throwaway provinces made and
 seeded inside the test's transaction, so their schemas go with its rollback."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
@@ -18,6 +20,7 @@ from provinces.management.commands.seed_demo import SEEDERS
 from provinces.merging import MAP_TABLE, MergeError, merge_province, tenant_models
 from provinces.models import Domain, Province
 from provinces.services import ProvinceSpec, create_province
+from reports.indicators import Scope, figures, figures_direct
 from zalo.models import DossierLink, Follower, FollowerWard
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +119,12 @@ def test_merge_moves_everything_keeps_printed_links_and_reports_conflicts():
     source, target = seeded(SOURCE, local=True), seeded(TARGET)
     before_source, before_target = counts(source), counts(target)
     code, token, phone = a_dossier_with_phone(source)
+    today = timezone.localdate()
+    everything = Scope(start=today - timedelta(days=365), end=today)
+    received_before = {}
+    for province in (source, target):
+        with tenant_context(province):
+            received_before[province.slug] = figures(everything).received
 
     report = merge_province("tinhcu", "tinhmoi")
 
@@ -127,6 +136,11 @@ def test_merge_moves_everything_keeps_printed_links_and_reports_conflicts():
         merged = 1 if name == "followers" else 0
         assert after[name] == before_target[name] + before_source[name] - merged, name
     assert counts(source) == before_source  # the old schema is kept as it was
+    # The dashboard's figures (derived data, not copied: their keys are renumbered ids) are recomputed
+    # in the target: equal to a direct count over both provinces' dossiers, now the target's.
+    with tenant_context(target):
+        assert figures(everything) == figures_direct(everything)
+        assert figures(everything).received == received_before["tinhcu"] + received_before["tinhmoi"] > 0
     assert report.models["zalo.follower"].conflicts == {"merged:user_id": 1}
     # The shared follower chose the same ward in both OAs: kept once; the other follower's is copied.
     assert report.models["zalo.followerward"].merged == 1
