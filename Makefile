@@ -41,7 +41,7 @@ test: services
 # Benchmarks (not tests): each prints its figures as ratios against a baseline of the same run, on
 # its own database (egov_bench) and Redis database 14. `make bench` runs them all (about an hour:
 # it seeds a million dossiers once); `make bench BENCH=lookup` runs one.
-BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast pooler)
+BENCHES ?= $(if $(BENCH),$(BENCH),admin api lookup intake tenants broadcast pooler dashboard)
 bench: services
 	bash scripts/ensure_wrk.sh
 	bash scripts/ensure_package.sh pgbouncer pgbouncer bench/pooler
