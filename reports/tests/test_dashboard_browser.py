@@ -34,6 +34,38 @@ SPEC = ProvinceSpec("Thành phố Đà Nẵng (thử bảng số liệu)", SLUG,
 SCREENSHOT_COPY = ROOT / "docs" / "screenshots" / "dashboard.png"
 
 
+WARD_POINT = "MC-20194"
+
+
+def _a_ward_point_with_a_dossier():
+    """Issue 15: a ward's one-stop shop that received one dossier at its own counter (its agency code)."""
+    from dossiers import services
+    from dossiers.models import Procedure
+    from offices.models import Department, PointKind
+    from offices.services import ensure_officer
+
+    point = Department.objects.create(
+        code=WARD_POINT,
+        name="Bộ phận một cửa Phường Hải Châu",
+        is_reception=True,
+        point_kind=PointKind.WARD,
+        ward_code="20194",
+        agency_code="000.01.06.H97",
+        address="Trụ sở UBND Phường Hải Châu",
+    )
+    desk, _created = ensure_officer(
+        username="motcua.haichau", full_name="Đoàn Thị Hải", role="reception", department=point
+    )
+    procedure = Procedure.objects.filter(reception_points=None).order_by("code").first()
+    components = [services.SubmittedComponent(c.name, c.kind, c.count) for c in procedure.components.all()]
+    services.receive_dossier(
+        officer=desk,
+        procedure=procedure,
+        applicant=services.Applicant(name="Phan Văn Tới", id_number="048090001234", phone="0912000111"),
+        components=components,
+    )
+
+
 @pytest.fixture(scope="module")
 def province(django_db_setup, django_db_blocker):
     from dossiers import demo as dossier_demo
@@ -45,6 +77,7 @@ def province(django_db_setup, django_db_blocker):
         with tenant_context(province):
             office_demo.seed(province)
             dossier_demo.seed(province)
+            _a_ward_point_with_a_dossier()
         connection.set_schema_to_public()
     try:
         yield province
@@ -144,3 +177,55 @@ def test_a_leader_reads_the_dashboard_and_its_numbers_are_the_figures(live_url, 
     assert by_key["on_time_share"][1] == charts.percent(figures.on_time_share)
     assert by_key["avg_days"][1] == charts.decimal(figures.avg_days)
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+def test_the_dashboard_filtered_by_a_ward_point_shows_that_points_figures(live_url, province, tmp_path):
+    """Issue 15: the dashboard per reception point. A ward point receives a dossier at its own counter;
+    the province admin chooses the point in the form and reads that point's figures, not the province's."""
+    from playwright.sync_api import expect
+
+    from dossiers.models import Dossier
+    from offices.models import Department
+    from reports import charts, indicators
+    from reports.indicators import Scope
+
+    today = timezone.localdate()
+    start, end = today - timedelta(days=60), today
+    with tenant_context(province):
+        point = Department.objects.get(code=WARD_POINT)
+        dossier = Dossier.objects.get(reception_point=point)
+        assert dossier.code.startswith("000.01.06.H97-")
+        at_point = indicators.figures(Scope(start, end, point=point.pk))
+        whole = indicators.figures(Scope(start, end))
+        point_label, point_pk = str(point), point.pk
+    connection.set_schema_to_public()
+    assert at_point.received == 1 and whole.received > at_point.received
+    code = authenticator_code(province, "quantri")
+    with browser_page() as page:
+        page.goto(f"{live_url}/admin/login/")
+        page.fill("#id_username", "quantri")
+        page.fill("#id_password", settings.DEMO_PASSWORD)
+        page.fill("#id_otp_token", code)
+        page.click("input[type=submit]")
+        expect(page).to_have_url(f"{live_url}/admin/")
+        page.goto(f"{live_url}/admin/reports/dashboard/")
+        form = page.locator("#dashboard-form")
+        form.locator("[name=from]").fill(f"{start:%d/%m/%Y}")
+        form.locator("[name=to]").fill(f"{end:%d/%m/%Y}")
+        form.locator("[name=point]").select_option(value=str(point_pk))
+        form.get_by_role("button", name="Xem số liệu").click()
+        expect(page.locator("#dashboard-scope")).to_contain_text(f"tiếp nhận tại {point_label}")
+        shown = page.eval_on_selector_all(
+            ".figures [data-indicator]",
+            "els => els.map(e => [e.dataset.indicator, e.dataset.value, e.textContent.trim()])",
+        )
+        page.screenshot(path=tmp_path / "dashboard-point.png", full_page=True)
+        shutil.copyfile(tmp_path / "dashboard-point.png", SCREENSHOT_COPY.with_name("dashboard-point.png"))
+        # The number clicks through to the one dossier received there.
+        page.locator('.figures a[data-indicator="received"]').click()
+        expect(page.locator("#result_list tbody tr")).to_have_count(1)
+        expect(page.locator("#result_list")).to_contain_text(dossier.code)
+
+    by_key = {key: (value, text) for key, value, text in shown}
+    for key, value in at_point.counts().items():
+        assert by_key[key] == (str(value), charts.integer(value)), key
