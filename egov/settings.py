@@ -339,6 +339,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DossierStatusEnum": "dossiers.models.Status",
         "GradeEnum": "dossiers.models.Grade",
+        "DossierChannelEnum": "dossiers.models.Channel",
+        "RegistrationChannelEnum": "dossiers.api.REGISTRATION_CHANNELS",
     },
 }
 
