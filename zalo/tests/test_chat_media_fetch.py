@@ -143,19 +143,20 @@ def test_a_file_on_the_configured_zalo_host_is_fetched_and_a_relative_redirect_f
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1:6379/",  # loopback, not the configured port
+        "{inside}/",  # loopback, not the configured port: a private server that counts any hit
         "http://169.254.169.254/latest/meta-data/",
         "https://example.com/a.jpg",
         "http://photo-stal-9.zdn.vn/a.jpg",  # a CDN host, but not https
         "https://user:pw@photo-stal-9.zdn.vn/a.jpg",
         "file:///etc/passwd",
-        "gopher://127.0.0.1:6379/_FLUSHALL",
+        "gopher://{inside_host}/_INFO",  # another scheme at the same private server, never the shared Redis
         "https://zdn.vn.evil.example/a.jpg",
     ],
 )
 def test_urls_that_are_not_zalos_are_refused_without_a_connection(cdn, inside, url, monkeypatch):
     resolved = []
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: resolved.append(a) or [])
+    url = url.format(inside=inside.url, inside_host=inside.url.removeprefix("http://"))
     with pytest.raises(media.Refused):
         media.fetch(url, 10_000)
     assert resolved == [] and inside.hits == []
