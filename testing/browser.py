@@ -21,3 +21,15 @@ def browser_page(wait_ms=20_000):
             yield context.new_page()
         finally:
             browser.close()
+
+
+def admin_login(page, base_url, username, password, code):
+    """Log in to an admin site through its login page and second factor; ends on the admin's index."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.fill("#id_otp_token", code)
+    page.click("input[type=submit]")
+    expect(page).to_have_url(f"{base_url}/admin/")

@@ -21,6 +21,7 @@ from dossiers.tests.test_browser import (  # noqa: F401 - fixtures
     live_url,
     trial_province,
 )
+from testing.browser import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -80,12 +81,7 @@ def test_the_receipt_and_the_register_of_a_ward_point_name_the_point(live_url, w
     today = timezone.localdate().strftime("%d/%m/%Y")
 
     with chromium_page() as page:
-        page.goto(f"{live_url}/admin/login/")
-        page.fill("#id_username", USERNAME)
-        page.fill("#id_password", settings.DEMO_PASSWORD)
-        page.fill("#id_otp_token", authenticator_code(trial_province, USERNAME))
-        page.click("input[type=submit]")
-        expect(page).to_have_url(f"{live_url}/admin/")
+        admin_login(page, live_url, USERNAME, settings.DEMO_PASSWORD, authenticator_code(trial_province, USERNAME))
 
         # Form 01: the letterhead and the place of return are the ward's point, with its address and hours.
         page.goto(f"{live_url}/admin/dossiers/dossier/{ward_dossier['pk']}/print/receipt/")

@@ -23,7 +23,7 @@ from django_tenants.utils import tenant_context
 
 from conftest import authenticator_code
 from provinces.services import ProvinceSpec, create_province
-from testing.browser import browser_page
+from testing.browser import admin_login, browser_page
 from testing.live import answers, drop_province, free_port, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -138,12 +138,7 @@ def test_a_leader_reads_the_dashboard_and_its_numbers_are_the_figures(live_url, 
     connection.set_schema_to_public()
     code = authenticator_code(province, "lanhdao")
     with browser_page() as page:
-        page.goto(f"{live_url}/admin/login/")
-        page.fill("#id_username", "lanhdao")
-        page.fill("#id_password", settings.DEMO_PASSWORD)
-        page.fill("#id_otp_token", code)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(f"{live_url}/admin/")
+        admin_login(page, live_url, "lanhdao", settings.DEMO_PASSWORD, code)
 
         # From the index, as a leader finds it.
         page.locator("#content-main").get_by_role("link", name="Bảng số liệu của tỉnh").first.click()
@@ -202,12 +197,7 @@ def test_the_dashboard_filtered_by_a_ward_point_shows_that_points_figures(live_u
     assert at_point.received == 1 and whole.received > at_point.received
     code = authenticator_code(province, "quantri")
     with browser_page() as page:
-        page.goto(f"{live_url}/admin/login/")
-        page.fill("#id_username", "quantri")
-        page.fill("#id_password", settings.DEMO_PASSWORD)
-        page.fill("#id_otp_token", code)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(f"{live_url}/admin/")
+        admin_login(page, live_url, "quantri", settings.DEMO_PASSWORD, code)
         page.goto(f"{live_url}/admin/reports/dashboard/")
         form = page.locator("#dashboard-form")
         form.locator("[name=from]").fill(f"{start:%d/%m/%Y}")

@@ -26,7 +26,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from conftest import totp_code
 from provinces.services import ProvinceSpec, create_province
-from testing.browser import browser_page
+from testing.browser import admin_login, browser_page
 from testing.live import answers, drop_province, free_port, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -173,12 +173,7 @@ def test_the_national_admin_sees_every_province_side_by_side(live_url, seeded, t
     start = today - timedelta(days=90)
     code = national_code()
     with browser_page() as page:
-        page.goto(f"{live_url}/admin/login/")
-        page.fill("#id_username", USERNAME)
-        page.fill("#id_password", PASSWORD)
-        page.fill("#id_otp_token", code)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(f"{live_url}/admin/")
+        admin_login(page, live_url, USERNAME, PASSWORD, code)
 
         title = "Các tỉnh, thành phố: kết quả giải quyết hồ sơ"
         page.locator("#national-reports").get_by_role("link", name=title).click()

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from conftest import authenticator_code
 from provinces.services import ProvinceSpec
 from reports.tests.test_national_browser import ROOT, portal
-from testing.browser import browser_page
+from testing.browser import admin_login, browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -68,12 +68,7 @@ def test_a_leader_prints_the_report_and_downloads_it_with_the_same_total(live_ur
     start = today - timedelta(days=90)
     code = authenticator_code(province, "lanhdao")
     with browser_page() as page:
-        page.goto(f"{live_url}/admin/login/")
-        page.fill("#id_username", "lanhdao")
-        page.fill("#id_password", settings.DEMO_PASSWORD)
-        page.fill("#id_otp_token", code)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(f"{live_url}/admin/")
+        admin_login(page, live_url, "lanhdao", settings.DEMO_PASSWORD, code)
 
         title = "Báo cáo tình hình giải quyết thủ tục hành chính"
         page.locator("#content-main").get_by_role("link", name=title).first.click()
