@@ -38,7 +38,13 @@ class ProvinceFigures:
 def provinces():
     from provinces.models import Province
 
-    return Province.objects.exclude(schema_name=get_public_schema_name()).order_by("name", "pk")
+    # A merged province's frozen schema still holds the dossiers its target now holds too: counted once,
+    # in the target (provinces/merging.py).
+    return (
+        Province.objects.exclude(schema_name=get_public_schema_name())
+        .filter(merged_into__isnull=True)
+        .order_by("name", "pk")
+    )
 
 
 def province_figures(province, scope: Scope) -> Figures | None:

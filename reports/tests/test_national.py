@@ -135,3 +135,23 @@ def test_the_default_period_is_this_month_so_far(provinces):
     page = client.get(URL, HTTP_HOST=NATIONAL).content.decode()
     today = timezone.localdate()
     assert f"Kỳ báo cáo: từ {date(today.year, today.month, 1):%d/%m/%Y} đến {today:%d/%m/%Y}" in page
+
+
+def test_a_merged_province_is_not_counted_twice(provinces):
+    """After `merge_province` the old schema is kept, frozen, with the rows its target now holds too:
+    the national view shows the target only, and rebuild_figures leaves the frozen schema alone."""
+    from django.core.management import call_command
+
+    merged, target = provinces["camau"], provinces["danang"]
+    with schema_context(get_public_schema_name()):
+        merged.merged_into = target
+        merged.save(update_fields=["merged_into"])
+    assert merged not in list(national.provinces()) and target in list(national.provinces())
+    today = timezone.localdate()
+    rows = table_rows(
+        national_client().get(URL, {"period": "range", "start": f"{today:%d/%m/%Y}", "end": f"{today:%d/%m/%Y}"},
+                              HTTP_HOST=NATIONAL).content.decode()
+    )  # fmt: skip
+    assert "camau" not in rows and "danang" in rows
+    with pytest.raises(Exception, match="camau"):
+        call_command("rebuild_figures", province=["camau"])

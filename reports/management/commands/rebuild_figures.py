@@ -20,14 +20,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, province=None, reset=False, **options):
-        provinces = get_tenant_model().objects.exclude(schema_name="public")
+        # A merged province's schema is frozen (provinces/merging.py): its figures moved with its rows.
+        provinces = get_tenant_model().objects.exclude(schema_name="public").filter(merged_into__isnull=True)
         if province:
             provinces = provinces.filter(slug__in=province)
             missing = set(province) - set(provinces.values_list("slug", flat=True))
             if missing:
-                raise CommandError(f"unknown province: {', '.join(sorted(missing))}")
+                raise CommandError(f"Không có tỉnh đang hoạt động: {', '.join(sorted(missing))}")
         for tenant in provinces.order_by("slug"):
             started = time.monotonic()
             with tenant_context(tenant):
                 changed = figures.rebuild(reset=reset)
-            self.stdout.write(f"{tenant.slug}: {changed} sources changed ({time.monotonic() - started:.1f} s)")
+            counts = ", ".join(f"{kind} {n}" for kind, n in changed.items())
+            seconds = time.monotonic() - started
+            self.stdout.write(f"{tenant.slug}: số nguồn số liệu thay đổi: {counts} ({seconds:.1f} giây)")
