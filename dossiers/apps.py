@@ -7,4 +7,4 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Hồ sơ thủ tục hành chính")
 
     def ready(self):
-        from . import calendars, lookup  # noqa: F401 - connect the caches' invalidation (events, overrides)
+        from . import calendars, intake_procedures, lookup  # noqa: F401 - connect the caches' invalidation

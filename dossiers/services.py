@@ -486,7 +486,7 @@ def receive_dossier(
         step_due = _start_clock(dossier, officer, now)
         _save_new(dossier, components)
         notes.to_department, notes.to_officer, notes.step_due = dossier.current_department, officer, step_due
-        _record(dossier, "receive", None, officer, now, notes)
+        dossier.intake_event = _record(dossier, "receive", None, officer, now, notes)  # its whole timeline
     return dossier
 
 

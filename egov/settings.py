@@ -238,7 +238,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 # django-axes first: it refuses a locked-out username or address before the password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "egov.auth_backends.PermissionBackend"]
 # Brute force on every admin login (per province schema, and the national one): after
 # LOGIN_FAILURE_LIMIT failures a username, and separately a client address, is locked for
 # LOGIN_LOCKOUT_MINUTES. A wrong second-factor code counts as a failure too.

@@ -14,11 +14,15 @@ import string
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossiers.codes import format_code
+from egov.middleware import cached, forget
 
 from .models import Kind, MessageText
 
@@ -144,9 +148,37 @@ def render_text(kind, text, values) -> str:
     return "".join(out).strip()
 
 
+TEXT_PREFIX = "message-text:"  # + schema name + ":" + kind
+
+
+def _text_key(kind):
+    return f"{TEXT_PREFIX}{connection.schema_name}:{kind}"
+
+
+def province_text(kind) -> str:
+    """The province's own wording of `kind` ("" for none): every intake and action writes a message with
+    it, and it changes rarely, so each web process keeps it in the tenant cache (egov/middleware.py),
+    dropped everywhere by the receivers below when a text is saved or deleted."""
+    return cached(
+        _text_key(kind), lambda: MessageText.objects.filter(kind=kind).values_list("text", flat=True).first() or ""
+    )
+
+
+@receiver(pre_save, sender=MessageText, dispatch_uid="notifications.text_rekinded")
+def _text_rekinded(sender, instance, raw=False, **kwargs):
+    if instance.pk is not None and not raw:  # its kind may change: the old kind's text is gone
+        forget([_text_key(k) for k in MessageText.objects.filter(pk=instance.pk).values_list("kind", flat=True)])
+
+
+@receiver(post_save, sender=MessageText, dispatch_uid="notifications.text_saved")
+@receiver(post_delete, sender=MessageText, dispatch_uid="notifications.text_deleted")
+def _text_changed(sender, instance, **kwargs):
+    forget([_text_key(instance.kind)])
+
+
 def render_with_error(kind, **values):
     """(text, error): the province's text, or the default one and the reason when the province's is unusable."""
-    custom = MessageText.objects.filter(kind=kind).values_list("text", flat=True).first()
+    custom = province_text(kind)
     if custom:
         try:
             return render_text(kind, custom, values), ""

@@ -154,6 +154,11 @@ def drive(path, seconds, connections, bodies=None, tag=""):
 def prepare():
     """The demo provinces, an API token for the counter officer, the intake bodies of every procedure."""
     prepare_database(intake_env())
+    return prepare_bodies()
+
+
+def prepare_bodies():
+    """An API token for the counter officer (in a prepared database) and the intake bodies of every procedure."""
     with psycopg.connect(DB, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {SCHEMA}, public")
         user_id = conn.execute("SELECT id FROM auth_user WHERE username = %s", [OFFICER]).fetchone()[0]
@@ -223,6 +228,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reuse", action="store_true", help="the database a previous run prepared, as it is")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=PORT, help=argparse.SUPPRESS)
@@ -232,7 +239,7 @@ def main():
     if args.client:
         return client(args)
 
-    bodies = prepare()
+    bodies = prepare_bodies() if args.reuse else prepare()
     env = intake_env()
     sh(sys.executable, "manage.py", "collectstatic", "--noinput", "-v0", env=env)
     redis.Redis.from_url(REDIS).flushdb()  # the benchmark's own database (BENCH_REDIS_URL)
@@ -249,7 +256,7 @@ def main():
             "-k",
             "gthread",
             "--threads",
-            "4",
+            str(args.threads),
             "--log-level",
             "warning",
         ],
@@ -282,7 +289,8 @@ def main():
     created, lost, duplicates, days = check(tag)
     print(
         f"\nintake benchmark: {len(bodies)} procedures, {args.seconds}s per run, {args.connections} connections, "
-        f"gunicorn {args.workers} workers × 4 threads, DEBUG off, {os.cpu_count()} cores shared with the client"
+        f"gunicorn {args.workers} workers × {args.threads} threads, DEBUG off, "
+        f"{os.cpu_count()} cores shared with the client"
     )
     # Server CPU: what gunicorn's processes used during the run, per request (the client's is apart).
     print(f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}{'CPU ms/req':>12}")

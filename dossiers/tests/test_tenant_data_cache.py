@@ -30,9 +30,9 @@ MONDAY_MORNING = datetime(2026, 12, 7, 9, 0, tzinfo=deadlines.VN_TZ)  # no holid
 WEDNESDAY = date(2026, 12, 9)
 
 
-@pytest.fixture(autouse=True)
-def warm(settings):
-    """The tenant cache on and listening (nothing is kept before its eviction channel is subscribed)."""
+def listening_tenant_cache(settings):
+    """The tenant cache on and listening (nothing is kept before its eviction channel is subscribed);
+    a fixture's body (shared with test_intake_procedure_cache.py)."""
     settings.TENANT_CACHE_SECONDS = 300
     CachedTenantMiddleware.clear()
     cache = tenant_cache()
@@ -40,6 +40,11 @@ def warm(settings):
     assert cache._subscribed.wait(10)
     yield cache
     CachedTenantMiddleware.clear()
+
+
+@pytest.fixture(autouse=True)
+def warm(settings):
+    yield from listening_tenant_cache(settings)
 
 
 @contextmanager
