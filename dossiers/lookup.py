@@ -77,6 +77,7 @@ class Found:
 
     def payload(self) -> dict:
         """Everything the citizen sees; no ID number, phone, address or internal note."""
+        word = _words_of(translation.get_language())
         (
             *_ids,
             applicant_name,
@@ -103,8 +104,8 @@ class Found:
             "applicant": mask_name(applicant_name),
             "status": {
                 "code": status,
-                "label": str(_STATUS_LABELS.get(status, status)),
-                "explanation": str(PLAIN_STATUS[status]),
+                "label": word(_STATUS_LABELS.get(status, status)),
+                "explanation": word(PLAIN_STATUS[status]),
             },
             # An officer who is not (or no longer) in the department is never shown as holding it
             # (the statement leaves them out).
@@ -118,14 +119,14 @@ class Found:
             "original_appointment_date": original_appointment_date,
             "missing_components": missing or [],
             "fee_amount": fee_amount if status == Status.FEES else None,
-            "grade": str(_GRADE_LABELS.get(grade, grade)) if grade else None,
+            "grade": word(_GRADE_LABELS.get(grade, grade)) if grade else None,
             "result_ready_at": result_ready_at,
             "returned_at": returned_at,
             "timeline": [
                 {
                     "at": at,
-                    "action": workflow.label_of(action),
-                    "status": str(_STATUS_LABELS.get(to_status, to_status)),
+                    "action": word(workflow.REGISTRY[action].label) if action in workflow.REGISTRY else action,
+                    "status": word(_STATUS_LABELS.get(to_status, to_status)),
                     "department": to_department,
                     "note": note,  # never internal_note
                 }
@@ -138,7 +139,7 @@ class Found:
                     "id": file_id,
                     "item": item,
                     "kind": "pdf" if content_type == "application/pdf" else "image",
-                    "state": str(_FILE_STATE_LABELS.get(state, state)),
+                    "state": word(_FILE_STATE_LABELS.get(state, state)),
                     "refused": state == "refused",
                     "refusal_reason": reason if state == "refused" else "",
                     "sent_at": sent_at,
@@ -146,6 +147,28 @@ class Found:
                 for file_id, item, content_type, state, reason, sent_at in online_files or ()
             ],
         }
+
+
+_translated_words = {}  # language → {id of a label: its text}
+
+
+def _words_of(language):
+    """The payload's labels (statuses, explanations, actions, grades, file states: lazy translations held
+    by modules for the process's life) as text in `language`, each translated once per process: a cold
+    page shows a dozen, and each Django lookup of the active translation costs as much as a statement.
+    A value that is not such a label (a status code no longer known) is shown as text."""
+    known = _translated_words.setdefault(language, {})
+
+    def word(label):
+        if isinstance(label, str | int):  # not a lazy label: as stored
+            return str(label)
+        text = known.get(id(label))
+        if text is None:
+            with translation.override(language):
+                text = known[id(label)] = str(label)
+        return text
+
+    return word
 
 
 _DATETIME = "'HH24:MI DD/MM/YYYY'"  # a moment, in the active time zone
@@ -595,6 +618,10 @@ def record_bad_token(address: str):
 @receiver(dossier_event_committed, dispatch_uid="dossiers.lookup.invalidate")
 def invalidate_cached_status(sender, dossier, event, **kwargs):
     """Drop the dossier's cached payloads and renderings in every language, here and in every process."""
+    if event is not None and event.from_status is None:
+        # The dossier's first event (an intake or an online registration): its token did not exist
+        # before this transaction committed, so no reader can have found and kept anything under it.
+        return
     tokens = [dossier.lookup_token, getattr(event, "previous_lookup_token", None)]
     tokens = [t for t in tokens if t]
     languages = cache_languages()

@@ -148,6 +148,16 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The citizens' pages (status, lookup form, rating, current warnings): see egov/jinja.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "egov.jinja.environment",
+            "context_processors": ["django.template.context_processors.i18n"],
+        },
+    },
 ]
 
 WSGI_APPLICATION = "egov.wsgi.application"

@@ -77,17 +77,20 @@ def main():
     get("/bench/constant/")
     get(f"/tra-cuu/{tokens.pop()}/")  # warm: the province resolved, the statement prepared
 
-    def timed(paths):
-        start = time.perf_counter()
+    cpu = {}
+
+    def timed(paths, name):
+        start, used = time.perf_counter(), time.process_time()
         for path in paths:
             get(path)
+        cpu.setdefault(name, []).append((time.process_time() - used) / len(paths) * 1000)
         return (time.perf_counter() - start) / len(paths) * 1000
 
     n = args.requests
     ratios = []
     for number in range(args.rounds):
-        constant = timed(["/bench/constant/"] * n)
-        cold = timed([f"/tra-cuu/{tokens.pop()}/" for _ in range(n)])
+        constant = timed(["/bench/constant/"] * n, "constant")
+        cold = timed([f"/tra-cuu/{tokens.pop()}/" for _ in range(n)], "cold")
         ratios.append(constant / cold)
         print(
             f"round {number + 1}: constant {constant:.3f} ms, cold QR page {cold:.3f} ms per request, "
@@ -95,12 +98,14 @@ def main():
         )
     print(
         f"in-process, {args.rounds} rounds × {n} requests each: "
-        f"median ratio constant/cold = {statistics.median(ratios):.2f}"
+        f"median ratio constant/cold = {statistics.median(ratios):.2f}; CPU of this process per request: "
+        f"constant {statistics.median(cpu['constant']):.3f} ms, cold {statistics.median(cpu['cold']):.3f} ms "
+        f"(ratio {statistics.median(cpu['constant']) / statistics.median(cpu['cold']):.2f})"
     )
     if args.no_profile:
         return
     paths = [f"/tra-cuu/{tokens.pop()}/" for _ in range(n)]
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)  # CPU time: waiting on Redis and PostgreSQL not counted
     profile.enable()
     for path in paths:
         get(path)

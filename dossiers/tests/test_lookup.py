@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dossiers import services
-from dossiers.tests.factories import receive
+from dossiers.tests.factories import ProcedureFactory, receive
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "danang.localhost"}
@@ -350,3 +350,19 @@ def test_ipv6_addresses_in_one_64_share_a_limit(dossier, settings):
     assert lookup(same_64, dossier.code, "0905123456").status_code == 429
     next_64 = Client(REMOTE_ADDR="2001:db8:1:3::1")
     assert lookup(next_64, dossier.code, "0905123456").status_code == 200
+
+
+def test_markup_typed_by_officers_is_shown_as_text_never_run(reception, specialist):
+    """What officers type reaches the citizen's page (a procedure's name, a missing paper and its reason,
+    a note to the citizen): escaped, so a pasted <script> or a quote breaking an attribute runs nothing."""
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>"\''
+    dossier = receive(reception, ProcedureFactory(name=f"Thủ tục {attack}"))
+    services.hand_over(dossier, reception, to_department=specialist.department, citizen_note=f"Ghi chú {attack}")
+    services.request_supplement(dossier, specialist, items=[services.MissingItem(f"Giấy {attack}", f"Vì {attack}")])
+
+    for language in ("vi", "en"):
+        _, html = page(Client(), f"/tra-cuu/{dossier.lookup_token}/", HTTP_ACCEPT_LANGUAGE=language)
+        assert "<script" not in html and "<img src=x" not in html
+        escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#34;&#39;"
+        # As text: the procedure, the note, the paper and its reason (in the list and in the timeline).
+        assert html.count(escaped) == 6
