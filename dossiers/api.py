@@ -134,12 +134,32 @@ class PublicTokenLookupView(APIView):
     permission_classes = [permissions.AllowAny]
 
     def dispatch(self, request, *args, **kwargs):
-        # A rush of scans: the cached JSON goes out before any of DRF's per-request machinery.
+        # A rush of scans, cached or each a different dossier: a public GET that no authentication,
+        # permission, throttle class or content negotiation applies to is answered before any of DRF's
+        # per-request machinery; its errors have the API's shape (`answer`).
         if request.method == "GET":
-            cached = lookup.cached_rendering(kwargs.get("token"), "json")
-            if cached is not None:
-                return HttpResponse(cached, content_type="application/json")
+            return self.answer(request, kwargs.get("token"))
         return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def answer(request, token):
+        renderer = JSONRenderer()
+        try:
+            content = lookup.serve(token, "json", client_address(request), renderer.render)
+        except lookup.Throttled as exc:
+            error = _throttled(exc)
+            response = HttpResponse(
+                renderer.render({"error": {"code": error.error_code, "message": str(error.detail)}}),
+                status=error.status_code,
+                content_type="application/json",
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if content is None:
+            error = _not_found()
+            body = {"error": {"code": error.error_code, "message": str(error.detail)}}
+            return HttpResponse(renderer.render(body), status=error.status_code, content_type="application/json")
+        return HttpResponse(content, content_type="application/json")
 
     @extend_schema(
         responses={200: PublicStatusSerializer, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},
@@ -147,13 +167,7 @@ class PublicTokenLookupView(APIView):
         tags=["public"],
     )
     def get(self, request, token):
-        try:
-            content = lookup.serve(token, "json", client_address(request), JSONRenderer().render)
-        except lookup.Throttled as exc:
-            raise _throttled(exc) from None
-        if content is None:
-            raise _not_found()
-        return HttpResponse(content, content_type="application/json")
+        return self.answer(request, token)  # reached by HEAD; GET is answered in `dispatch`
 
 
 # --- officers -----------------------------------------------------------------------------------

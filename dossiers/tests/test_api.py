@@ -223,11 +223,12 @@ def test_unknown_api_path_answers_json(reception, monkeypatch, settings):
     assert_json_error(anonymous.get("/api/v9/", **HOST), 404, "not_found")
     settings.DEBUG = False
 
-    # A failure outside DRF's views (the cached-JSON fast path) is a JSON 500, not Django's page.
+    # A failure outside DRF's machinery (the token lookup's GET, answered in `dispatch`) is a JSON 500,
+    # not Django's page.
     def redis_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(lookup, "cached_rendering", redis_down)
+    monkeypatch.setattr(lookup, "serve", redis_down)
     assert_json_error(anonymous.get("/api/v1/lookup/some-token/", **HOST), 500, "server_error")
 
 
