@@ -105,6 +105,12 @@ def _throttled(exc):
     return error
 
 
+def _rendered_error(error: ApiError) -> HttpResponse:
+    """`error` as the API's JSON error (the exception handler's shape and bytes), outside DRF's views."""
+    body = {"error": {"code": error.error_code, "message": str(error.detail)}}
+    return HttpResponse(JSONRenderer().render(body), status=error.status_code, content_type="application/json")
+
+
 class PublicLookupView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
@@ -143,22 +149,14 @@ class PublicTokenLookupView(APIView):
 
     @staticmethod
     def answer(request, token):
-        renderer = JSONRenderer()
         try:
-            content = lookup.serve(token, "json", client_address(request), renderer.render)
+            content = lookup.serve(token, "json", client_address(request), JSONRenderer().render)
         except lookup.Throttled as exc:
-            error = _throttled(exc)
-            response = HttpResponse(
-                renderer.render({"error": {"code": error.error_code, "message": str(error.detail)}}),
-                status=error.status_code,
-                content_type="application/json",
-            )
+            response = _rendered_error(_throttled(exc))
             response["Retry-After"] = str(exc.retry_after)
             return response
         if content is None:
-            error = _not_found()
-            body = {"error": {"code": error.error_code, "message": str(error.detail)}}
-            return HttpResponse(renderer.render(body), status=error.status_code, content_type="application/json")
+            return _rendered_error(_not_found())
         return HttpResponse(content, content_type="application/json")
 
     @extend_schema(

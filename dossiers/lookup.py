@@ -20,6 +20,7 @@ from redis.commands.core import Script
 
 from egov import kv, ratelimit
 from egov.localcache import LocalCache
+from egov.translations import remembered
 from offices.phones import normalize_phone
 
 from . import workflow
@@ -125,7 +126,7 @@ class Found:
             "timeline": [
                 {
                     "at": at,
-                    "action": word(workflow.REGISTRY[action].label) if action in workflow.REGISTRY else action,
+                    "action": word(workflow.label_or_key(action)),
                     "status": word(_STATUS_LABELS.get(to_status, to_status)),
                     "department": to_department,
                     "note": note,  # never internal_note
@@ -149,24 +150,16 @@ class Found:
         }
 
 
-_translated_words = {}  # language → {id of a label: its text}
-
-
 def _words_of(language):
     """The payload's labels (statuses, explanations, actions, grades, file states: lazy translations held
-    by modules for the process's life) as text in `language`, each translated once per process: a cold
-    page shows a dozen, and each Django lookup of the active translation costs as much as a statement.
-    A value that is not such a label (a status code no longer known) is shown as text."""
-    known = _translated_words.setdefault(language, {})
+    by modules for the process's life) as text in `language`, each translated once per process
+    (egov/translations.py). A value that is not such a label (a status code no longer known, an action
+    no longer in the registry) is shown as text."""
 
     def word(label):
         if isinstance(label, str | int):  # not a lazy label: as stored
             return str(label)
-        text = known.get(id(label))
-        if text is None:
-            with translation.override(language):
-                text = known[id(label)] = str(label)
-        return text
+        return remembered(language, id(label), lambda: str(label))
 
     return word
 

@@ -282,10 +282,15 @@ EVENT_LABELS = {key: a.label for key, a in REGISTRY.items()}
 HIDDEN_FROM_CITIZEN = frozenset(key for key, a in REGISTRY.items() if not a.citizen_sees)
 
 
-def label_of(action_key: str) -> str:
-    """An event's label; an action no longer in the registry shows its key."""
+def label_or_key(action_key: str):
+    """An event's label, lazy (translated when shown); an action no longer in the registry: its key."""
     spec = REGISTRY.get(action_key)
-    return str(spec.label) if spec else action_key
+    return spec.label if spec else action_key
+
+
+def label_of(action_key: str) -> str:
+    """An event's label in the active language; an action no longer in the registry shows its key."""
+    return str(label_or_key(action_key))
 
 
 def message_kind(action_key: str, dossier) -> str | None:

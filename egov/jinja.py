@@ -9,25 +9,19 @@ the same catalogues and `makemessages` finds `_("…")` in these files as in Dja
 from django.template.defaultfilters import date as date_filter
 from django.utils.text import capfirst
 from django.utils.timezone import template_localtime
-from django.utils.translation import get_language, gettext, ngettext, override
+from django.utils.translation import get_language, gettext, ngettext
 
 from jinja2 import Environment, pass_context
 
-_translated = {}  # (language, message) → its translation: the templates' literal strings, a few dozen
+from .translations import remembered
 
 
 @pass_context
 def _gettext(context, message):
-    """Django's gettext of a literal string of a template, remembered per language: a status page asks
-    for a dozen, and Django's lookup of the active translation costs more than the rest of the page.
-    The language is the page's (LANGUAGE_CODE, given by the view or the i18n context processor)."""
-    key = (context.get("LANGUAGE_CODE") or get_language(), message)
-    try:
-        return _translated[key]
-    except KeyError:
-        with override(key[0]):
-            value = _translated[key] = gettext(message)
-        return value
+    """Django's gettext of a literal string of a template, once per language and process
+    (egov/translations.py). The language is the page's (LANGUAGE_CODE, given by the view or the i18n
+    context processor)."""
+    return remembered(context.get("LANGUAGE_CODE") or get_language(), message, lambda: gettext(message))
 
 
 def _date(value, format_string=None):
