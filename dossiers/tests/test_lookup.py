@@ -366,3 +366,27 @@ def test_markup_typed_by_officers_is_shown_as_text_never_run(reception, speciali
         escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#34;&#39;"
         # As text: the procedure, the note, the paper and its reason (in the list and in the timeline).
         assert html.count(escaped) == 6
+
+
+def test_a_scan_before_the_intake_committed_keeps_nothing_so_the_page_shows_after(reception):
+    """A dossier's first event clears no cached copy (none can exist): a scan of its token before the
+    intake's transaction committed (another connection, which does not see the row yet) finds nothing
+    and must keep nothing, page or JSON, so both show the dossier as soon as the intake commits."""
+    dossier = receive(reception)  # this test's transaction: not committed for other connections
+    early = {}
+
+    def scan_from_elsewhere():
+        try:
+            early["page"] = Client().get(f"/tra-cuu/{dossier.lookup_token}/", **HOST).status_code
+            early["api"] = Client().get(f"/api/v1/lookup/{dossier.lookup_token}/", **HOST).status_code
+        finally:
+            connection.close()
+
+    scanner = threading.Thread(target=scan_from_elsewhere)
+    scanner.start()
+    scanner.join(timeout=60)
+    assert early == {"page": 404, "api": 404}
+
+    response, html = page(Client(), f"/tra-cuu/{dossier.lookup_token}/")
+    assert response.status_code == 200 and dossier.code in html
+    assert Client().get(f"/api/v1/lookup/{dossier.lookup_token}/", **HOST).json()["code"] == dossier.code
