@@ -13,6 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -213,12 +215,18 @@ class ProcedureSerializer(serializers.ModelSerializer):
 
 
 class FieldsBuiltOnce:
-    """A ModelSerializer's fields worked out from the model once per class, not once per instance.
+    """A ModelSerializer's fields worked out from the model once per class, not once per instance, and
+    its answers written with them.
 
-    DRF introspects the model for every serializer it makes (a dossier with its timeline: a sixth of an
-    intake's CPU). Each instance still gets fresh fields, copied as DRF copies declared ones (the same
-    arguments, instantiated anew), so nothing bound to one answer is shared with another; the fields
-    depend on the class alone (no `get_fields` here reads the request)."""
+    DRF introspects the model for every serializer it makes and copies every field for every answer
+    (a dossier with its timeline: a sixth of an intake's CPU). Here the fields are built once per class
+    (`get_fields`: each instance that asks for `fields` still gets fresh copies, as DRF makes them), and
+    `to_representation` reads an object through one shared set of them: a plain field's
+    `get_attribute` and `to_representation` read only their own arguments, never the serializer or
+    the request. What does read them is not shared: a `SerializerMethodField` calls the method of the
+    serializer answering (its context, its request), and a nested serializer is shared only when it
+    is plain all the way down; any other field is this instance's own (`self.fields`). The answer is
+    the one DRF's `Serializer.to_representation` gives (tested against it)."""
 
     def get_fields(self):
         cls = type(self)
@@ -227,6 +235,53 @@ class FieldsBuiltOnce:
             built = super().get_fields()  # two threads may both build it: the same fields either way
             cls._fields_built_once = built
         return copy.deepcopy(built)
+
+    @classmethod
+    def representation_plan(cls):
+        """[(name, shared field or None, method name or None)] in the order of the answer's keys, and
+        whether every entry is shared (nothing read from a serializer instance or its context)."""
+        plan = cls.__dict__.get("_representation_plan")
+        if plan is None:
+            prototype = cls()  # bound to no request: only its context-free fields are used
+            entries = []
+            for field in prototype._readable_fields:
+                if isinstance(field, serializers.SerializerMethodField):
+                    entries.append((field.field_name, None, field.method_name))
+                elif _context_free(field):
+                    entries.append((field.field_name, field, None))
+                else:
+                    entries.append((field.field_name, None, None))
+            plan = (entries, all(field is not None for _name, field, _method in entries))
+            cls._representation_plan = plan
+        return plan
+
+    def to_representation(self, instance):
+        answer = {}
+        for name, field, method in self.representation_plan()[0]:
+            if method is not None:
+                answer[name] = getattr(self, method)(instance)
+                continue
+            if field is None:
+                field = self.fields[name]
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            answer[name] = None if check_for_none is None else field.to_representation(attribute)
+        return answer
+
+
+def _context_free(field):
+    """A field whose answer depends on the object alone (see FieldsBuiltOnce)."""
+    if isinstance(field, serializers.ListSerializer):
+        field = field.child
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
+    if isinstance(field, serializers.BaseSerializer):
+        return isinstance(field, FieldsBuiltOnce) and field.representation_plan()[1]
+    # Hyperlinks are built from the request; a method field calls its serializer.
+    return not isinstance(field, serializers.SerializerMethodField | serializers.HyperlinkedRelatedField)
 
 
 class EventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):

@@ -263,3 +263,86 @@ def test_serializer_fields_built_once_are_fresh_for_each_answer_and_the_same_as_
     built_once = first.data
     monkeypatch.setattr(api.FieldsBuiltOnce, "get_fields", serializers.ModelSerializer.get_fields)
     assert api.DossierDetailSerializer(dossier, context={"request": request}).data == built_once
+
+
+def test_answers_written_through_the_shared_fields_are_drfs_for_every_officer_and_endpoint(
+    reception, specialist, leader, monkeypatch
+):
+    """FieldsBuiltOnce.to_representation reads objects through one set of fields shared by every answer
+    (and every thread): the detail, the list and the intake's answer must be exactly DRF's own, field
+    by field, and what depends on the officer asking (the actions they may take) must be theirs."""
+    from rest_framework import serializers
+
+    from dossiers import api
+
+    handed = receive(reception, name="Lê Văn Hai")
+    token_client(reception).post(
+        f"/api/v1/dossiers/{handed.pk}/actions/hand_over/",
+        {
+            "version": handed.version,
+            "to_department": specialist.department.code,
+            "to_officer": specialist.user.username,
+        },
+        "application/json",
+        **HOST,
+    )
+    kept = receive(reception, name="Phạm Thị Ba")
+    body = {
+        "procedure": kept.procedure.code,
+        "applicant": {"name": "Võ Văn Tư", "phone": "0905000111"},
+        "components": [{"name": c.name, "count": c.count} for c in kept.components.all()],
+    }
+
+    def answers():
+        seen = {}
+        for officer in (reception, specialist, leader):
+            client = token_client(officer)
+            seen[officer.user.username] = {
+                "list": client.get("/api/v1/dossiers/", **HOST).json()["results"],
+                "handed": client.get(f"/api/v1/dossiers/{handed.pk}/", **HOST).json(),
+            }
+        return seen
+
+    shared = answers()
+    # The answers really differ by officer: a shared field that kept one officer's request would show.
+    assert "request_supplement" in shared["chuyenvien.test"]["handed"]["available_actions"]
+    assert "request_supplement" not in shared["motcua.test"]["handed"]["available_actions"]
+    assert len(shared["motcua.test"]["list"]) == 2 and len(shared["chuyenvien.test"]["list"]) == 1
+    assert shared["chuyenvien.test"]["handed"]["events"][-1]["to_officer"] == "chuyenvien.test"
+
+    def drfs_own():
+        monkeypatch.setattr(api.FieldsBuiltOnce, "get_fields", serializers.ModelSerializer.get_fields)
+        monkeypatch.setattr(api.FieldsBuiltOnce, "to_representation", serializers.Serializer.to_representation)
+
+    drfs_own()
+    assert answers() == shared
+    monkeypatch.undo()
+    intake = token_client(reception).post("/api/v1/dossiers/", body, "application/json", **HOST)
+    assert intake.status_code == 201, intake.json()
+    drfs_own()
+    read_by_drf = token_client(reception).get(f"/api/v1/dossiers/{intake.json()['id']}/", **HOST).json()
+    assert read_by_drf == intake.json() and read_by_drf["applicant_name"] == "Võ Văn Tư"
+
+
+def test_a_field_that_reads_the_request_is_never_shared():
+    from rest_framework import serializers
+
+    from dossiers import api
+
+    class Linked(api.FieldsBuiltOnce, serializers.ModelSerializer):
+        link = serializers.HyperlinkedIdentityField(view_name="dossier-detail")
+        timeline = api.EventSerializer(many=True, source="events")
+        said = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Dossier
+            fields = ["code", "link", "timeline", "said"]
+
+        def get_said(self, obj):
+            return self.context["said"]
+
+    entries, all_shared = Linked.representation_plan()
+    plan = {name: (field is not None, method) for name, field, method in entries}
+    assert plan == {"code": (True, None), "link": (False, None), "timeline": (True, None), "said": (False, "get_said")}
+    assert not all_shared
+    assert api.EventSerializer.representation_plan()[1]
