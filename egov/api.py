@@ -25,6 +25,8 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import json
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from egov.auth_backends import PERMISSION_NAMES, keep_permission_names, with_permission_names
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -39,18 +41,20 @@ MAX_JSON_DEPTH = 16
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, with the user's officer profile and department in the same query:
-    every officer endpoint asks for both (permission check, places in the workflow, the intake)."""
+    """DRF's token authentication, with the user's officer profile, department and permissions in the
+    same query: every officer endpoint asks for them (permission check, places in the workflow, the
+    intake)."""
 
     def authenticate_credentials(self, key):
         model = self.get_model()
+        tokens = model.objects.select_related("user__officer__department")
         try:
-            token = model.objects.select_related("user__officer__department").get(key=key)
+            token = with_permission_names(tokens).get(key=key)  # the user table joined under its name
         except model.DoesNotExist:
             token = None
         if token is None or not token.user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal, message and all
-        return (token.user, token)
+        return (keep_permission_names(token.user, getattr(token, PERMISSION_NAMES)), token)
 
 
 CODES = {
