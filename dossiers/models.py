@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from egov.inserts import CompiledInsert
 from offices.models import Department, Officer
 from offices.phones import validate_phone
 
@@ -166,7 +167,7 @@ class DossierCounter(models.Model):
         return f"{self.agency_code} {self.day:%d/%m/%Y}: {self.last}"
 
 
-class Dossier(models.Model):
+class Dossier(CompiledInsert, models.Model):
     """Hồ sơ: one application for one procedure, from intake to the returned result."""
 
     code = models.CharField(_("mã hồ sơ"), max_length=40, unique=True)
@@ -372,7 +373,7 @@ class MissingComponent(models.Model):
         return self.name
 
 
-class DossierEvent(models.Model):
+class DossierEvent(CompiledInsert, models.Model):
     """Timeline entry (phiếu kiểm soát quá trình): append-only, one row per action."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")

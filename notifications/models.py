@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import Dossier, DossierEvent
+from egov.inserts import CompiledInsert
 
 
 class Kind(models.TextChoices):
@@ -51,7 +52,7 @@ class MessageText(models.Model):
         return self.get_kind_display()
 
 
-class Notification(models.Model):
+class Notification(CompiledInsert, models.Model):
     dossier = models.ForeignKey(
         Dossier, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("hồ sơ")
     )
