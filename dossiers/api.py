@@ -26,7 +26,7 @@ from offices.models import Department, Officer
 from . import access, intake_procedures, lookup, selectors, services, workflow
 from .models import AccessKind, Channel, Dossier, DossierEvent, Procedure, ProcedureComponent, Status
 from .text import fold
-from .views_public import NOT_FOUND
+from .views_public import NOT_FOUND, private_response
 
 # --- public lookup ------------------------------------------------------------------------------
 
@@ -117,6 +117,10 @@ class PublicLookupView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A dossier found by its code and the applicant's phone or ID number: no shared cache keeps it.
+        return private_response(super().finalize_response(request, response, *args, **kwargs))
+
     @extend_schema(
         request=LookupRequestSerializer,
         responses={200: PublicStatusSerializer, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},
@@ -151,15 +155,16 @@ class PublicTokenLookupView(APIView):
 
     @staticmethod
     def answer(request, token):
+        # One citizen's dossier, found by a secret link: never kept by a shared cache, as on the page.
         try:
             content = lookup.serve(token, "json", client_address(request), JSONRenderer().render)
         except lookup.Throttled as exc:
             response = _rendered_error(_throttled(exc))
             response["Retry-After"] = str(exc.retry_after)
-            return response
+            return private_response(response)
         if content is None:
-            return _rendered_error(_not_found())
-        return HttpResponse(content, content_type="application/json")
+            return private_response(_rendered_error(_not_found()))
+        return private_response(HttpResponse(content, content_type="application/json"))
 
     @extend_schema(
         responses={200: PublicStatusSerializer, 404: ERROR_SCHEMA, 429: ERROR_SCHEMA},

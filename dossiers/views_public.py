@@ -39,7 +39,7 @@ class LookupForm(forms.Form):
     )
 
 
-def _private(response):
+def private_response(response):
     # The page is for one citizen: no shared caches, and the token never leaks through Referer.
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
@@ -62,7 +62,7 @@ def status_html(request, status, token=None) -> bytes:
 def _throttled(request, exc, template, context):
     response = render(request, template, {**context, "error": exc.message}, status=429)
     response["Retry-After"] = str(exc.retry_after)
-    return _private(response)
+    return private_response(response)
 
 
 @csrf_exempt  # no session or cookie is involved; the form only reads
@@ -73,7 +73,7 @@ def lookup_form(request):
     context = {"form": form}
     if request.method == "POST":
         if not form.is_valid():
-            return _private(render(request, "lookup/form.html", context, status=400))
+            return private_response(render(request, "lookup/form.html", context, status=400))
         try:
             status = lookup.status_by_code(
                 form.cleaned_data["code"], form.cleaned_data["verifier"], client_address(request)
@@ -82,9 +82,11 @@ def lookup_form(request):
             return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
         if status is None:
             # The same answer for an unknown code and a wrong verifier: nothing of the input is echoed.
-            return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": NOT_FOUND}, status=404))
-        return _private(HttpResponse(status_html(request, status), content_type="text/html; charset=utf-8"))
-    return _private(render(request, "lookup/form.html", context))
+            return private_response(
+                render(request, "lookup/form.html", {"form": LookupForm(), "error": NOT_FOUND}, status=404)
+            )
+        return private_response(HttpResponse(status_html(request, status), content_type="text/html; charset=utf-8"))
+    return private_response(render(request, "lookup/form.html", context))
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -98,5 +100,7 @@ def status_page(request, token):
     except lookup.Throttled as exc:
         return _throttled(request, exc, "lookup/form.html", {"form": LookupForm()})
     if content is None:
-        return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
-    return _private(HttpResponse(content, content_type="text/html; charset=utf-8"))
+        return private_response(
+            render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404)
+        )
+    return private_response(HttpResponse(content, content_type="text/html; charset=utf-8"))

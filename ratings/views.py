@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from dossiers import lookup
 from dossiers.models import Dossier, Status
-from dossiers.views_public import BAD_LINK, LookupForm, _private, _throttled
+from dossiers.views_public import BAD_LINK, LookupForm, _throttled, private_response
 from egov.ratelimit import client_address
 
 from . import services
@@ -37,7 +37,9 @@ def rate_page(request, token):
     dossier = Dossier.objects.select_related("procedure").filter(lookup_token=token).first() if token else None
     if dossier is None:
         lookup.record_bad_token(address)
-        return _private(render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404))
+        return private_response(
+            render(request, "lookup/form.html", {"form": LookupForm(), "error": BAD_LINK}, status=404)
+        )
     error, status = "", 200
     if request.method == "POST":
         try:
@@ -62,4 +64,4 @@ def rate_page(request, token):
         "max_comment": services.MAX_COMMENT,
         "title": _("Đánh giá mức độ hài lòng"),
     }
-    return _private(render(request, "ratings/rate.html", context, status=status))
+    return private_response(render(request, "ratings/rate.html", context, status=status))

@@ -390,3 +390,22 @@ def test_a_scan_before_the_intake_committed_keeps_nothing_so_the_page_shows_afte
     response, html = page(Client(), f"/tra-cuu/{dossier.lookup_token}/")
     assert response.status_code == 200 and dossier.code in html
     assert Client().get(f"/api/v1/lookup/{dossier.lookup_token}/", **HOST).json()["code"] == dossier.code
+
+
+def test_no_shared_cache_keeps_an_api_lookup_found_or_not(dossier):
+    """The API's answers are one citizen's, found by a secret link or by the code and the verifier: like
+    the page, every answer (found, not found, refused input) says no shared cache may keep it."""
+    client = Client()
+    answers = [
+        client.get(f"/api/v1/lookup/{dossier.lookup_token}/", **HOST),
+        client.get(f"/api/v1/lookup/{dossier.lookup_token}/", **HOST),  # the second from the cache
+        client.get("/api/v1/lookup/" + "x" * 32 + "/", **HOST),
+        client.post("/api/v1/lookup/", {"code": dossier.code, "verifier": "0905123456"}, "application/json", **HOST),
+        client.post("/api/v1/lookup/", {"code": dossier.code, "verifier": "0"}, "application/json", **HOST),
+        client.post("/api/v1/lookup/", {"code": dossier.code}, "application/json", **HOST),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 404, 200, 404, 400]
+    for answer in answers:
+        assert answer["Cache-Control"] == "private, no-store"
+        assert answer["Referrer-Policy"] == "no-referrer" and answer["X-Robots-Tag"] == "noindex"
+    assert answers[0].content == answers[1].content
