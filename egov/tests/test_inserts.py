@@ -47,28 +47,27 @@ def test_a_dossier_event_and_message_are_the_rows_djangos_insert_writes(receptio
     message = Notification.objects.get(event=event)
     at = event.created_at
 
-    ours = _dossier(procedure, "X-1")
-    ours.save()
-    our_event = DossierEvent(
-        dossier=ours, action="receive", to_status=2, actor=reception, citizen_note="Ghi chú", created_at=at
-    )
-    our_event.save()
-    our_message = Notification(
-        dossier=ours, event=our_event, kind=message.kind, text="Tin", tracking_id="t-1", deadline=message.deadline
-    )
-    our_message.save()
+    def write(n):
+        dossier = _dossier(procedure, f"X-{n}")
+        dossier.save()
+        timeline = DossierEvent(
+            dossier=dossier, action="receive", to_status=2, actor=reception, citizen_note="Ghi chú", created_at=at
+        )
+        timeline.save()
+        outbox = Notification(
+            dossier=dossier,
+            event=timeline,
+            kind=message.kind,
+            text="Tin",
+            tracking_id=f"t-{n}",
+            deadline=message.deadline,
+        )
+        outbox.save()
+        return dossier, timeline, outbox
 
+    ours, our_event, our_message = write(1)
     _djangos(monkeypatch)
-    theirs = _dossier(procedure, "X-2")
-    theirs.save()
-    their_event = DossierEvent(
-        dossier=theirs, action="receive", to_status=2, actor=reception, citizen_note="Ghi chú", created_at=at
-    )
-    their_event.save()
-    their_message = Notification(
-        dossier=theirs, event=their_event, kind=message.kind, text="Tin", tracking_id="t-2", deadline=message.deadline
-    )
-    their_message.save()
+    theirs, their_event, their_message = write(2)
 
     # The primary key and every value the object holds after save, as Django's insert leaves them.
     for mine, django in ((ours, theirs), (our_event, their_event), (our_message, their_message)):
