@@ -6,11 +6,13 @@ import datetime as dt
 import pytest
 import time_machine
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from conftest import otp_login, totp_code
 from offices import services
@@ -87,6 +89,28 @@ def test_admin_without_second_factor_cannot_enter_admin(admins):
     api.force_login(admin.user)
     response = api.get("/api/v1/dossiers/", HTTP_HOST=HOST)
     assert response.status_code == 403 and response.json()["error"]["code"] == "second_factor_required"
+    # A valid API token does not lift the refusal of the unverified session the request also carries.
+    token = Token.objects.create(user=admin.user)
+    response = api.get("/api/v1/dossiers/", HTTP_HOST=HOST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "second_factor_required"
+
+
+def test_second_factor_check_reads_a_session_only_where_there_is_one(admins, reception):
+    """Without the session cookie a request has no session to be unverified: the check does not load one,
+    so the citizens' lookup API and the officers' token calls answer without `Vary: Cookie`. A forged
+    cookie is a session that does not exist (anonymous), not a way past the check."""
+    token = Token.objects.create(user=reception.user)
+    public = Client().get("/api/v1/lookup/" + "x" * 32 + "/", HTTP_HOST=HOST)
+    officer = Client().get("/api/v1/dossiers/", HTTP_HOST=HOST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert public.status_code == 404 and officer.status_code == 200
+    for answer in (public, officer):
+        assert "Cookie" not in answer.get("Vary", "")
+    forged = Client()
+    forged.cookies[settings.SESSION_COOKIE_NAME] = "forged" * 6
+    assert forged.get("/api/v1/dossiers/", HTTP_HOST=HOST).status_code in (401, 403)
+    response = forged.get("/api/v1/dossiers/", HTTP_HOST=HOST, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200  # the token's officer (no second factor needed) is served
+    assert "Cookie" in response["Vary"]  # this request carried a cookie: the session was looked at
 
 
 def test_wrong_or_replayed_totp_is_refused(leader):
