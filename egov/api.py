@@ -486,8 +486,9 @@ class ApiErrorsMiddleware:
 
     def refuse(self, request):
         query = request.META.get("QUERY_STRING", "")
+        params = list(request.GET.lists()) if query else []  # most calls (a citizen's lookup) have none
         too_long = len(query) > MAX_QUERY_STRING or any(
-            len(value) > MAX_QUERY_VALUE for values in request.GET.lists() for value in values[1]
+            len(value) > MAX_QUERY_VALUE for _name, values in params for value in values
         )
         if too_long:
             return json_error(
@@ -495,6 +496,6 @@ class ApiErrorsMiddleware:
                 _("Chuỗi truy vấn quá dài (mỗi tham số tối đa %d ký tự).") % MAX_QUERY_VALUE,
                 status.HTTP_400_BAD_REQUEST,
             )
-        if "\x00" in request.path_info or any("\x00" in key + "".join(v) for key, v in request.GET.lists()):
+        if "\x00" in request.path_info or any("\x00" in key + "".join(v) for key, v in params):
             return json_error("bad_request", MESSAGES["bad_request"], status.HTTP_400_BAD_REQUEST)
         return None
