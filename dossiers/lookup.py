@@ -8,7 +8,6 @@ import hmac
 import json
 import re
 
-import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from redis.commands.core import Script
 
 from egov import kv, ratelimit
+from egov.compiled import prepared_cursor
 from egov.localcache import LocalCache
 from egov.translations import remembered
 from offices.phones import normalize_phone
@@ -228,16 +228,6 @@ _STATEMENTS = {}
 _COLUMNS = {"lookup_token": "lookup_token", "code": "code", "pk": "id"}
 
 
-_NEVER_BY_ITSELF = 2**31 - 1  # psycopg prepares a statement by itself after this many uses: never
-
-
-class _PreparedCursor(psycopg.Cursor):
-    """Every statement prepared on its connection, the first time (psycopg keeps the names per connection)."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
 def _load(**filters) -> Found | None:
     """The dossier matching one filter (lookup_token=, code= or pk=), read in one round trip.
 
@@ -273,18 +263,8 @@ def _fetch(sql, params) -> Found | None:
     connection.ensure_connection()
     raw_connection = connection.connection
     # Bound on the server and prepared once per connection: planning (three times the execution's
-    # cost) is saved. Safe across provinces: PostgreSQL parses a prepared statement again when
-    # search_path has changed.
-    if raw_connection.prepare_threshold is None:
-        # Django turns preparing off; Django's own (client-side) cursors never prepare anyway, so
-        # this lets only ours do it, only when asked (`_PreparedCursor`). A transaction-mode
-        # pooler would break prepared statements, but tenants need a session-mode one already.
-        raw_connection.prepare_threshold = _NEVER_BY_ITSELF
-    connection.validate_thread_sharing()
-    raw = _PreparedCursor(raw_connection)
-    # Django's wrapper: the statement logged as any query, errors as Django's.
-    wrapper = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with connection.wrap_database_errors, wrapper as cursor:
+    # cost) is saved, in every province (egov/compiled.py).
+    with connection.wrap_database_errors, prepared_cursor(connection) as cursor:
         # One round trip: django-tenants' `SET search_path` for the request's province, then the
         # statement, are sent together; the pipeline's end (a Sync) brings both answers back.
         with raw_connection.pipeline():

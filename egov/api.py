@@ -26,6 +26,7 @@ from rest_framework.utils import json
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from egov.auth_backends import PERMISSION_NAMES, keep_permission_names, with_permission_names
+from egov.compiled import CompiledSelect
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +47,21 @@ class TokenAuthentication(authentication.TokenAuthentication):
     intake)."""
 
     def authenticate_credentials(self, key):
-        model = self.get_model()
-        tokens = model.objects.select_related("user__officer__department")
-        try:
-            token = with_permission_names(tokens).get(key=key)  # the user table joined under its name
-        except model.DoesNotExist:
-            token = None
+        token = _TOKEN_WITH_USER.first(str(key))
         if token is None or not token.user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal, message and all
         return (keep_permission_names(token.user, getattr(token, PERMISSION_NAMES)), token)
+
+
+def _token_with_user(key):
+    from rest_framework.authtoken.models import Token  # not at import: DRF's settings name this module
+
+    tokens = Token.objects.select_related("user__officer__department")
+    return with_permission_names(tokens).filter(key=key)  # the user table joined under its name
+
+
+# Compiled by the ORM once per thread (egov/compiled.py); a key is 40 characters, the placeholder 41.
+_TOKEN_WITH_USER = CompiledSelect(_token_with_user, placeholder="compiled-token-placeholder-" + "0" * 14)
 
 
 CODES = {

@@ -19,6 +19,8 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
 
+from egov.compiled import CompiledSelect
+
 
 def permission_names_sql(user_id):
     """SQL of a user's permission names ("app_label.codename"), their own and their groups', each
@@ -59,10 +61,8 @@ def keep_permission_names(user, names):
 class PermissionBackend(ModelBackend):
     def get_user(self, user_id):
         """ModelBackend's, with the user's permissions read in the same statement (every admin page
-        checks one)."""
-        user_model = get_user_model()
-        queryset = with_permission_names(user_model._default_manager.filter(pk=user_id))
-        user = queryset.first()
+        checks one), compiled by the ORM once per thread (egov/compiled.py)."""
+        user = _USER_WITH_PERMISSIONS.first(get_user_model()._meta.pk.get_prep_value(user_id))
         if user is None or not self.user_can_authenticate(user):
             return None
         return keep_permission_names(user, getattr(user, PERMISSION_NAMES))
@@ -83,3 +83,10 @@ def user_id_column_sql():
     user_model = get_user_model()
     quote = connection.ops.quote_name
     return f"{quote(user_model._meta.db_table)}.{quote(user_model._meta.pk.column)}"
+
+
+def _user_with_permissions(user_id):
+    return with_permission_names(get_user_model()._default_manager.filter(pk=user_id))
+
+
+_USER_WITH_PERMISSIONS = CompiledSelect(_user_with_permissions, placeholder=-(2**31))  # no user has this id
