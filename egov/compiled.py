@@ -9,9 +9,9 @@ the annotation, every column quoted), which cost more CPU than the database spen
 made of it: the SQL, where the value goes in its parameters, and the ORM's own machinery to turn a
 row into instances (the same `from_db`, converters and `select_related` populators `QuerySet`
 iteration uses). Each call then only executes the SQL with its value, as a statement PostgreSQL
-prepared once per connection (`prepared_cursor`): its parsing and planning are saved too. The SQL names no schema, so
-django-tenants' search path chooses the province as for any query; it is kept per thread because a
-compiler belongs to its thread's connection.
+prepared once per connection (`prepared_cursor`): its parsing and planning are saved too. The SQL
+names no schema, so django-tenants' search path chooses the province as for any query; it is kept
+per thread because a compiler belongs to its thread's connection.
 """
 
 import threading

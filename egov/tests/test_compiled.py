@@ -152,3 +152,16 @@ def test_prepared_once_per_connection_and_logged_as_any_query(in_danang, recepti
     assert prepared() == before + 1  # prepared by the first run, reused by the others
     logged = [q["sql"] for q in queries if "authtoken_token" in q["sql"]]
     assert len(logged) == 3 and all(key in sql for sql in logged)  # with its value, as Django logs queries
+
+
+def test_a_revoked_token_replayed_is_refused_at_the_next_request(in_danang, reception):
+    """Nothing of a token's answer is kept between requests: the statement is prepared, its result is not."""
+    from django.test import Client
+
+    token = Token.objects.create(user=reception.user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_HOST="danang.localhost")
+    assert client.get("/api/v1/procedures/").status_code == 200
+    assert client.get("/api/v1/procedures/").status_code == 200  # compiled and prepared by now
+    Token.objects.filter(key=token.key).delete()
+    response = client.get("/api/v1/procedures/")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
