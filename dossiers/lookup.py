@@ -10,11 +10,12 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from psycopg.sql import Literal
 from redis.commands.core import Script
 
 from egov import kv, ratelimit
@@ -180,6 +181,9 @@ def _statement(column):
     from .models import DossierEvent, MissingComponent, Procedure, SupplementRequest
 
     user = get_user_model()
+    # The actions never shown to citizens: constants of the code, written into the statement (a
+    # parameter would be converted to an array on every run).
+    hidden = Literal(_HIDDEN).as_string(None)
     return f"""
     SELECT d.id, d.code, d.lookup_token, d.applicant_phone, d.applicant_id_number,
         d.applicant_name, d.status, d.fee_amount, d.grade, p.code, p.name,
@@ -207,7 +211,7 @@ def _statement(column):
                 ORDER BY e.created_at, e.id)
          FROM {DossierEvent._meta.db_table} e
          LEFT JOIN {Department._meta.db_table} td ON td.id = e.to_department_id
-         WHERE e.dossier_id = d.id AND e.action <> ALL(%(hidden)s)),
+         WHERE e.dossier_id = d.id AND e.action <> ALL({hidden}::text[])),
         (SELECT json_agg(json_build_array(
                     f.id, m.name, f.content_type, f.state, f.refusal_reason,
                     to_char(f.created_at AT TIME ZONE %(tz)s, {_DATETIME}))
@@ -221,7 +225,7 @@ def _statement(column):
     LEFT JOIN {Officer._meta.db_table} o ON o.id = d.current_officer_id
     LEFT JOIN {user._meta.db_table} u ON u.id = o.user_id
     WHERE d.{column} = %(value)s
-    """  # noqa: S608 - table and column names from the models, every value a parameter
+    """  # noqa: S608 - table and column names from the models, the hidden actions quoted, every value a parameter
 
 
 _STATEMENTS = {}
@@ -244,33 +248,37 @@ def _load(**filters) -> Found | None:
     sql = _STATEMENTS.get(name)
     if sql is None:
         sql = _STATEMENTS[name] = _statement(_COLUMNS[name])
-    params = {"value": value, "tz": timezone.get_current_timezone_name(), "hidden": _HIDDEN}
-    if connection.in_atomic_block:
-        connection.close_if_health_check_failed()
-        return _fetch(sql, params)
+    params = {"value": value, "tz": timezone.get_current_timezone_name()}
+    conn = connections[DEFAULT_DB_ALIAS]  # `connection` finds the thread's wrapper at every use
+    if conn.in_atomic_block:
+        conn.close_if_health_check_failed()
+        return _fetch(conn, sql, params)
     try:
-        row = _fetch(sql, params)
+        row = _fetch(conn, sql, params)
     except (OperationalError, InterfaceError):
-        if connection.is_usable():
+        if conn.is_usable():
             raise  # the statement failed, not the connection
-        connection.close()
-        row = _fetch(sql, params)
-    connection.health_check_done = True  # the connection answered: as good as the check
+        conn.close()
+        row = _fetch(conn, sql, params)
+    conn.health_check_done = True  # the connection answered: as good as the check
     return row
 
 
-def _fetch(sql, params) -> Found | None:
-    connection.ensure_connection()
-    raw_connection = connection.connection
+def _fetch(conn, sql, params) -> Found | None:
+    conn.ensure_connection()
+    raw_connection = conn.connection
     # Bound on the server and prepared once per connection: planning (three times the execution's
     # cost) is saved, in every province (egov/compiled.py).
-    with connection.wrap_database_errors, prepared_cursor(connection) as cursor:
-        # One round trip: django-tenants' `SET search_path` for the request's province, then the
-        # statement, are sent together; the pipeline's end (a Sync) brings both answers back.
-        with raw_connection.pipeline():
-            with raw_connection.cursor() as setting:
-                connection._handle_search_path(setting)
+    with conn.wrap_database_errors, prepared_cursor(conn) as cursor:
+        if conn.search_path_is_set():  # the connection is on the province's path already
             cursor.execute(sql, params)
+        else:
+            # One round trip: django-tenants' `SET search_path` for the request's province, then the
+            # statement, are sent together; the pipeline's end (a Sync) brings both answers back.
+            with raw_connection.pipeline():
+                with raw_connection.cursor() as setting:
+                    conn._handle_search_path(setting)
+                cursor.execute(sql, params)
         row = cursor.fetchone()
     return Found(row) if row else None
 

@@ -165,7 +165,8 @@ WSGI_APPLICATION = "egov.wsgi.application"
 # --- Database ------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/egov")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend, keeping a search path the connection already has across requests (its module).
+DATABASES["default"]["ENGINE"] = "egov.tenant_backend"
 # Session-level pooling only (see docs/architecture: no transaction-mode poolers with tenants).
 if env_bool("DATABASE_POOL", False):
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": int(env("DATABASE_POOL_SIZE", "10"))}}

@@ -1,25 +1,26 @@
 """A cold lookup is one round trip to PostgreSQL (issue 12), and still reads only its own province.
 
-Django's `connection.cursor()` would wait for a health check (`SELECT 1`, `CONN_HEALTH_CHECKS`) and
-for django-tenants' `SET search_path` before sending the statement: three round trips. The lookup
-sends the province's `SET search_path` and the statement together (a psycopg pipeline), without the
-health check; a connection found dead by the statement itself is replaced and the statement sent
-again. These tests use a connection of their own (autocommit, outside the test's transaction), as a
-web process has, watch what crosses the wire (libpq's trace) and kill the connection for real.
+Django's `connection.cursor()` would wait for a health check (`SELECT 1`, `CONN_HEALTH_CHECKS`) and,
+when the connection is not on the province's path yet, for django-tenants' `SET search_path` before
+sending the statement: up to three round trips. The lookup sends the province's `SET search_path`
+(when needed) and the statement together (a psycopg pipeline), without the health check; a
+connection found dead by the statement itself is replaced and the statement sent again. These tests
+use a connection of their own (autocommit, outside the test's transaction, testing/wire.py), as a web
+process has, watch what crosses the wire (libpq's trace) and kill the connection for real.
 """
 
-import tempfile
 from types import SimpleNamespace
 
 import psycopg
 import pytest
-from django.db import connection, connections
-from django.db.utils import ConnectionHandler
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from dossiers import lookup
 from dossiers.tests.factories import receive
+from testing.wire import new_request, record_sent, round_trips, wire
+from testing.wire import own_connection as wire_own_connection
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "danang.localhost"}
@@ -28,88 +29,49 @@ CODE = "000.00.14.H20-200703-0002"
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Every statement this process sends to PostgreSQL, through any cursor (Django's, psycopg's, ours)."""
-    statements = []
-    real = psycopg.Cursor.execute
-
-    def recording(self, query, *args, **kwargs):
-        statements.append(query if isinstance(query, str) else repr(query))
-        return real(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
-    return statements
+    return record_sent(monkeypatch)
 
 
 @pytest.fixture
 def own_connection(danang):
-    """A connection of the web process's kind in place of Django's default one for the test's duration:
-    autocommit, persistent, health checks on. It sees only committed rows (the provinces)."""
-    fresh = ConnectionHandler().create_connection("default")
-    assert fresh.settings_dict["CONN_HEALTH_CHECKS"], "the production setting these tests are about"
-    test_connection = connections["default"]
-    connections["default"] = fresh  # put back before the test's transaction is rolled back
-    try:
-        assert connection.connection is None and not connection.in_atomic_block
-        connection.set_tenant(danang)
+    with wire_own_connection(danang) as fresh:
         yield fresh
-    finally:
-        connections["default"] = test_connection
-        fresh.close()
-
-
-def _new_request(conn, province):
-    """What Django and the tenant middleware do to the connection at the start of every request."""
-    conn.close_if_unusable_or_obsolete()  # a persistent connection: the health check is due again
-    conn.set_tenant(province)
-
-
-def _wire(conn, action):
-    """The protocol messages `action` exchanges on `conn`, as libpq traces them: [(direction, message)]."""
-    with tempfile.TemporaryFile("w+") as trace:
-        conn.connection.pgconn.trace(trace.fileno())
-        conn.connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            result = action()
-        finally:
-            conn.connection.pgconn.untrace()
-        trace.seek(0)
-        messages = [line.split("\t") for line in trace.read().splitlines() if line.strip()]
-    return result, [(m[0], " ".join(m[2:])) for m in messages]
-
-
-def _round_trips(messages):
-    """How many times the client waited for the server: each run of messages it sent, then answers."""
-    directions = [d for d, _ in messages]
-    return sum(1 for a, b in zip(directions, directions[1:], strict=False) if a == "F" and b == "B")
 
 
 def test_a_cold_lookup_on_a_kept_connection_is_one_round_trip(own_connection, danang, camau):
-    assert lookup._load(lookup_token="x" * 32) is None  # connects, prepares
-    _new_request(own_connection, danang)
+    assert lookup._load(lookup_token="x" * 32) is None  # connects, prepares, sets Đà Nẵng's search_path
+    # The next request is Đà Nẵng's again: the connection is on its path already, only the statement goes.
+    new_request(own_connection, danang)
     assert not own_connection.health_check_done  # Django would send SELECT 1 before the next statement
-    found, messages = _wire(own_connection, lambda: lookup._load(lookup_token="y" * 32))
+    found, messages = wire(own_connection, lambda: lookup._load(lookup_token="y" * 32))
     assert found is None
-    assert _round_trips(messages) == 1, messages
+    assert round_trips(messages) == 1, messages
     text = "\n".join(message for _, message in messages)
-    assert 'SET search_path = "danang","public"' in text and "SELECT 1" not in text
+    assert "search_path" not in text and "SELECT 1" not in text
     assert own_connection.health_check_done  # the statement answered: no check later in the request
     # The next request is another province's: its search_path goes with the statement, still one trip.
-    _new_request(own_connection, camau)
-    _found, messages = _wire(own_connection, lambda: lookup._load(code=CODE))
-    assert _round_trips(messages) == 1 and 'SET search_path = "camau","public"' in messages[0][1], messages
+    for province in (camau, danang):
+        new_request(own_connection, province)
+        _found, messages = wire(own_connection, lambda: lookup._load(code=CODE))
+        expected = f'SET search_path = "{province.schema_name}","public"'
+        assert round_trips(messages) == 1 and expected in messages[0][1], messages
 
 
-def test_the_round_trips_are_counted_right(own_connection):
-    """The counter can fail: Django's own cursor, health check due, is three round trips."""
+def test_the_round_trips_are_counted_right(own_connection, camau):
+    """The counter can fail: Django's own cursor, health check due, is two round trips on a connection
+    already on the province's path, three when the province changes."""
 
     def django_way():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM dossiers_dossier LIMIT 1")
 
     django_way()  # connected
-    _new_request(own_connection, own_connection.tenant)
-    _result, messages = _wire(own_connection, django_way)
-    assert _round_trips(messages) == 3, messages
+    new_request(own_connection, own_connection.tenant)
+    _result, messages = wire(own_connection, django_way)
+    assert round_trips(messages) == 2, messages
+    new_request(own_connection, camau)
+    _result, messages = wire(own_connection, django_way)
+    assert round_trips(messages) == 3, messages
 
 
 def test_a_connection_the_server_cut_is_replaced_and_the_lookup_answers(own_connection, danang, camau, sent):
@@ -120,7 +82,7 @@ def test_a_connection_the_server_cut_is_replaced_and_the_lookup_answers(own_conn
         # Wait on the condition itself: the backend is gone.
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
             admin.execute("SELECT pg_sleep(0.01)")
-    _new_request(own_connection, danang)
+    new_request(own_connection, danang)
     sent.clear()
     assert lookup._load(code=CODE) is None  # no error: answered on a new connection
     assert own_connection.connection.info.backend_pid != pid
@@ -129,7 +91,7 @@ def test_a_connection_the_server_cut_is_replaced_and_the_lookup_answers(own_conn
     statement = sent[-1]
     assert "dossiers_dossier" in statement and sent[-2] == 'SET search_path = "danang","public"'
     assert any("set_config('TimeZone'" in s for s in sent[:-2])
-    _new_request(own_connection, camau)
+    new_request(own_connection, camau)
     sent.clear()
     assert lookup._load(code=CODE) is None
     assert sent == ['SET search_path = "camau","public"', statement]
@@ -138,9 +100,9 @@ def test_a_connection_the_server_cut_is_replaced_and_the_lookup_answers(own_conn
 def test_a_failing_statement_on_a_live_connection_is_not_sent_twice(own_connection, danang, sent, monkeypatch):
     """Only a dead connection is retried: a statement that fails on a good one fails once."""
     assert lookup._load(lookup_token="x" * 32) is None
-    failing = "SELECT 1/0 WHERE %(value)s::text <> %(tz)s::text AND %(hidden)s::text[] IS NOT NULL"
+    failing = "SELECT 1/0 WHERE %(value)s::text <> %(tz)s::text"
     monkeypatch.setitem(lookup._STATEMENTS, "lookup_token", failing)
-    _new_request(own_connection, danang)
+    new_request(own_connection, danang)
     sent.clear()
     with pytest.raises(Exception, match="division by zero"):
         lookup._load(lookup_token="x" * 32)
