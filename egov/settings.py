@@ -88,11 +88,12 @@ PUBLIC_SCHEMA_URLCONF = "egov.urls_public"
 ROOT_URLCONF = "egov.urls_tenant"
 PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", "localhost")
 TENANT_CACHE_SECONDS = int(env("TENANT_CACHE_SECONDS", "30"))
-# One `SET search_path` per connection and province instead of one before every statement. Safe here:
-# the middleware's set_tenant() makes each request set it again, django-tenants forgets it on
-# ROLLBACK / ROLLBACK TO SAVEPOINT (a SET inside an aborted transaction is undone) and on close, the
-# pool is session-level (never transaction mode), and no product code sets the search path itself
-# (egov/tests/test_schema_isolation.py checks each statement's search path).
+# One `SET search_path` per connection and province instead of one before every statement, kept across
+# requests while the connection stays on the same province (egov/tenant_backend). Safe here: the path is
+# forgotten on ROLLBACK / ROLLBACK TO SAVEPOINT (a SET inside an aborted transaction is undone), on close
+# and on a new connection, the pool is session-level (never transaction mode), and no product code sets
+# the search path itself (egov/tests/test_schema_isolation.py and test_tenant_backend.py check each
+# statement's search path).
 TENANT_LIMIT_SET_CALLS = env_bool("TENANT_LIMIT_SET_CALLS", True)
 TENANT_CACHE_MAX_ENTRIES = int(env("TENANT_CACHE_MAX_ENTRIES", "2048"))  # hosts per web process
 # A thousand provinces (provinces/schemas.py): a new province's schema is a copy of a template built
