@@ -24,4 +24,4 @@ RUN SECRET_KEY=collectstatic-only-not-a-runtime-secret DEBUG=0 python manage.py 
 USER motcua
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
-CMD ["gunicorn", "egov.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "egov.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

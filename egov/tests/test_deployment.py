@@ -153,3 +153,30 @@ def test_a_web_process_freezes_what_it_loaded_at_start():
     assert frozen > 50_000 and walked < frozen / 20  # almost everything loaded at start is frozen
     assert made_after >= 1000  # objects made afterwards are still collected
     assert not urls_walked  # the URL conf was loaded before the freeze, not at the first request
+
+
+def _gunicorn_settings(**env):
+    """What gunicorn resolves from gunicorn.conf.py for the web processes, as the image starts it."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "WEB_THREADS")}
+    out = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--print-config", "egov.wsgi:application"],
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = dict(re.findall(r"^(\w+)\s+= (.*)$", out, re.MULTILINE))
+    return int(found["workers"]), int(found["threads"]), found["worker_class"]
+
+
+def test_the_image_runs_the_web_processes_the_benchmarks_measure():
+    """bench/lookup and bench/intake measure 4 processes × 4 threads on 2 cores: the image and compose
+    start gunicorn without pinning a shape, so gunicorn.conf.py gives that one (2 per core × 4 threads)."""
+    web = compose()["services"]["web"]["command"]
+    image = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1)
+    for command in (web, yaml.safe_load(image)):
+        assert command[:2] == ["gunicorn", "egov.wsgi:application"]
+        assert not {"-w", "--workers", "--threads", "-k", "--worker-class"} & set(command), command
+    assert _gunicorn_settings() == (2 * len(os.sched_getaffinity(0)), 4, "gthread")
+    assert _gunicorn_settings(WEB_CONCURRENCY="3", WEB_THREADS="2") == (3, 2, "gthread")
