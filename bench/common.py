@@ -96,3 +96,35 @@ def wait_for_port(port, seconds=30):
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"nothing answers on port {port}")
+
+
+def cpu_by_process(parent_pid=None, names=()):
+    """CPU time (user + system, seconds) used so far, from /proc, by the process `parent_pid` and its
+    children (gunicorn's master and workers), and by every process whose name is in `names`
+    ("postgres", "redis-server": the servers' own share, whoever else uses them); by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        ours = parent_pid is not None and parent_pid in (int(entry), int(fields[1]))  # fields[1]: the parent
+        if ours or name in names:
+            used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime in clock ticks
+    return used
+
+
+def cpu_used(before, after):
+    """Seconds of CPU between two `cpu_by_process` readings: of the processes alive at the second (one
+    that ended in between is left out, rather than its whole past subtracted)."""
+    return sum(seconds - before.get(pid, 0) for pid, seconds in after.items())
+
+
+def cpu_seconds(parent_pid=None, names=()):
+    return sum(cpu_by_process(parent_pid, names).values())

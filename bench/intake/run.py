@@ -32,7 +32,7 @@ import psycopg
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, REDIS, ROOT, base_env, free_port, prepare_database, sh, wait_for_port
+from common import DB, REDIS, ROOT, base_env, cpu_seconds, free_port, prepare_database, sh, wait_for_port
 
 PORT = int(os.environ.get("BENCH_PORT", "0")) or free_port()  # other benchmarks may run on the same machine
 HOST = "danang.localhost"
@@ -124,19 +124,7 @@ def sample_lock_waits(stop, samples):
 
 def server_cpu_seconds(pid):
     """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-    return total / tick
+    return cpu_seconds(parent_pid=pid)
 
 
 def drive(path, seconds, connections, bodies=None, tag=""):

@@ -18,6 +18,8 @@ medians are shown, so that a load from elsewhere on the machine touches every ca
 wrk keeps every connection busy, so at full rate latency is mostly queueing (connections ÷ rate).
 A second, paced run of each lookup case (each connection waits between requests, for a total of
 --paced-fraction of the cold full rate) gives the latency at a rate the server keeps up with.
+Each row also shows the CPU a request cost: gunicorn's processes, then those with PostgreSQL's and
+Redis's (from /proc; less moved by the machine's speed between runs than the rates are).
 
     .venv/bin/python bench/lookup/run.py [--seconds 10] [--rounds 3] [--connections 32] [--dossiers 100000]
 """
@@ -38,7 +40,19 @@ import psycopg
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, REDIS, ROOT, base_env, ensure_wrk, free_port, gunicorn_command, sh, wait_for_port
+from common import (
+    DB,
+    REDIS,
+    ROOT,
+    base_env,
+    cpu_by_process,
+    cpu_used,
+    ensure_wrk,
+    free_port,
+    gunicorn_command,
+    sh,
+    wait_for_port,
+)
 from common import prepare_database as prepare_base
 
 sys.path.insert(0, str(ROOT))
@@ -49,6 +63,7 @@ HOST = "danang.localhost"
 SCHEMA = "danang"
 HOT_TOKENS = 1000
 THREADS = 2
+SERVERS = ("postgres", "redis-server")  # their CPU is counted with gunicorn's (the machine's other users' too)
 
 # Each thread takes every THREADS-th token of the file from its own offset and walks it in order:
 # no token twice in a run until the share is used up (then it starts over, and the count says so).
@@ -192,7 +207,7 @@ class ColdTokens:
 
 
 def median_of(runs):
-    keys = ("rps", "p50", "p99")
+    keys = ("rps", "p50", "p99", "cpu_web", "cpu_all")
     merged = {k: statistics.median(r[k] for r in runs) for k in keys}
     merged["errors"] = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
     merged["requests"] = sum(r["requests"] for r in runs)
@@ -239,6 +254,21 @@ def main():
         env=env,
     )
 
+    def measured(run):
+        """A run with the CPU it cost per request: gunicorn's, and gunicorn's with PostgreSQL's and Redis's."""
+
+        def counted(rate=None):
+            before = cpu_by_process(server.pid, SERVERS)
+            result = run(rate)
+            after = cpu_by_process(server.pid, SERVERS)
+            web = {pid for pid in after if pid == server.pid or pid in workers}
+            requests = max(result["requests"], 1)
+            result["cpu_web"] = cpu_used(before, {p: s for p, s in after.items() if p in web}) * 1000 / requests
+            result["cpu_all"] = cpu_used(before, after) * 1000 / requests
+            return result
+
+        return counted
+
     def cold_run(prefix, rate=None):
         result = wrk(prefix, args.seconds, args.connections, cold.take(), rate=rate)
         cold.spent(result)
@@ -251,6 +281,8 @@ def main():
         "d cold QR page": lambda rate=None: cold_run("/tra-cuu/", rate),
         "e cold API lookup": lambda rate=None: cold_run("/api/v1/lookup/", rate),
     }
+    cases = {name: measured(run) for name, run in cases.items()}
+    workers = set()  # gunicorn's worker processes, found once they run
     runs = {name: [] for name in cases}
     paced = {}
     try:
@@ -258,6 +290,7 @@ def main():
         wait_for_answer(f"http://127.0.0.1:{PORT}/bench/constant/")  # the workers have loaded Django
         wrk("/bench/constant/", 5, args.connections)  # warm up every worker
         fill(hot)  # every hot token's page and JSON cached, as a first wave of scans would
+        workers.update(cpu_by_process(server.pid))
         for _round in range(args.rounds):  # interleaved: a load that comes and goes touches every case
             for name, run in cases.items():
                 runs[name].append(run())
@@ -275,12 +308,18 @@ def main():
         f"(medians), {args.connections} connections, wrk {THREADS} threads, gunicorn {args.workers} workers × 4 "
         f"threads, DEBUG off; the machine's 2 cores are shared with wrk and other work (noisy)"
     )
-    header = f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'requests':>10}"
+    header = (
+        f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'requests':>10}"
+        f"{'CPU ms/req':>12}{'+ PG, Redis':>12}"
+    )
 
     def table(rows):
         print(header)
         for name, r in rows.items():
-            print(f"{name:<20}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>10}{r['requests']:>10}")
+            print(
+                f"{name:<20}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>10}{r['requests']:>10}"
+                f"{r['cpu_web']:>12.2f}{r['cpu_all']:>12.2f}"
+            )
 
     print("full rate (every connection busy: latency is mostly queueing)")
     table(results)
