@@ -122,11 +122,6 @@ def sample_lock_waits(stop, samples):
             samples.append(row)
 
 
-def server_cpu_seconds(pid):
-    """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
-    return cpu_seconds(parent_pid=pid)
-
-
 def drive(path, seconds, connections, bodies=None, tag=""):
     cmd = [sys.executable, __file__, "--client", "--path", path, "--seconds", str(seconds)]
     cmd += ["--connections", str(connections), "--port", str(PORT), "--tag", tag]
@@ -256,19 +251,19 @@ def main():
         wait_for_port(PORT)
         drive("/bench/constant/", 3, args.connections)  # warm up every worker
         drive("/api/v1/dossiers/", 3, args.connections, bodies, tag + "w")
-        cpu = server_cpu_seconds(server.pid)
+        cpu = cpu_seconds(server.pid)
         results = {"a constant view": drive("/bench/constant/", args.seconds, args.connections)}
-        cpu_ms = {"a constant view": (server_cpu_seconds(server.pid) - cpu) * 1000}
+        cpu_ms = {"a constant view": (cpu_seconds(server.pid) - cpu) * 1000}
         stop, samples = threading.Event(), []
         sampler = threading.Thread(target=sample_lock_waits, args=(stop, samples))
         sampler.start()
-        cpu = server_cpu_seconds(server.pid)
+        cpu = cpu_seconds(server.pid)
         try:
             results["b API intake"] = drive("/api/v1/dossiers/", args.seconds, args.connections, bodies, tag)
         finally:
             stop.set()
             sampler.join()
-        cpu_ms["b API intake"] = (server_cpu_seconds(server.pid) - cpu) * 1000
+        cpu_ms["b API intake"] = (cpu_seconds(server.pid) - cpu) * 1000
     finally:
         server.terminate()
         server.wait(timeout=30)

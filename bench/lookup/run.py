@@ -258,13 +258,12 @@ def main():
         """A run with the CPU it cost per request: gunicorn's, and gunicorn's with PostgreSQL's and Redis's."""
 
         def counted(rate=None):
-            before = cpu_by_process(server.pid, SERVERS)
+            web, servers = cpu_by_process(server.pid), cpu_by_process(names=SERVERS)
             result = run(rate)
-            after = cpu_by_process(server.pid, SERVERS)
-            web = {pid for pid in after if pid == server.pid or pid in workers}
+            web_ms = cpu_used(web, cpu_by_process(server.pid)) * 1000
+            servers_ms = cpu_used(servers, cpu_by_process(names=SERVERS)) * 1000
             requests = max(result["requests"], 1)
-            result["cpu_web"] = cpu_used(before, {p: s for p, s in after.items() if p in web}) * 1000 / requests
-            result["cpu_all"] = cpu_used(before, after) * 1000 / requests
+            result["cpu_web"], result["cpu_all"] = web_ms / requests, (web_ms + servers_ms) / requests
             return result
 
         return counted
@@ -282,7 +281,6 @@ def main():
         "e cold API lookup": lambda rate=None: cold_run("/api/v1/lookup/", rate),
     }
     cases = {name: measured(run) for name, run in cases.items()}
-    workers = set()  # gunicorn's worker processes, found once they run
     runs = {name: [] for name in cases}
     paced = {}
     try:
@@ -290,7 +288,6 @@ def main():
         wait_for_answer(f"http://127.0.0.1:{PORT}/bench/constant/")  # the workers have loaded Django
         wrk("/bench/constant/", 5, args.connections)  # warm up every worker
         fill(hot)  # every hot token's page and JSON cached, as a first wave of scans would
-        workers.update(cpu_by_process(server.pid))
         for _round in range(args.rounds):  # interleaved: a load that comes and goes touches every case
             for name, run in cases.items():
                 runs[name].append(run())

@@ -35,7 +35,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         kept = self._path_on_server
         if (
             kept is None
-            or self.connection is None
             or kept[0] is not self.connection
             or not get_limit_set_calls()
             or kept[1] != self._get_cursor_search_paths()
