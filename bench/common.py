@@ -98,6 +98,9 @@ def wait_for_port(port, seconds=30):
     raise SystemExit(f"nothing answers on port {port}")
 
 
+SERVERS = ("postgres", "redis-server")  # their CPU is counted with gunicorn's (the machine's other users' too)
+
+
 def cpu_by_process(parent_pid=None, names=()):
     """CPU time (user + system, seconds) used so far, from /proc, by the process `parent_pid` and its
     children (gunicorn's master and workers), and by every process whose name is in `names`
@@ -124,7 +127,3 @@ def cpu_used(before, after):
     """Seconds of CPU between two `cpu_by_process` readings: of the processes alive at the second (one
     that ended in between is left out, rather than its whole past subtracted)."""
     return sum(seconds - before.get(pid, 0) for pid, seconds in after.items())
-
-
-def cpu_seconds(parent_pid=None, names=()):
-    return sum(cpu_by_process(parent_pid, names).values())

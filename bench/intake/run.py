@@ -32,7 +32,19 @@ import psycopg
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import DB, REDIS, ROOT, base_env, cpu_seconds, free_port, prepare_database, sh, wait_for_port
+from common import (
+    DB,
+    REDIS,
+    ROOT,
+    SERVERS,
+    base_env,
+    cpu_by_process,
+    cpu_used,
+    free_port,
+    prepare_database,
+    sh,
+    wait_for_port,
+)
 
 PORT = int(os.environ.get("BENCH_PORT", "0")) or free_port()  # other benchmarks may run on the same machine
 HOST = "danang.localhost"
@@ -251,19 +263,26 @@ def main():
         wait_for_port(PORT)
         drive("/bench/constant/", 3, args.connections)  # warm up every worker
         drive("/api/v1/dossiers/", 3, args.connections, bodies, tag + "w")
-        cpu = cpu_seconds(server.pid)
-        results = {"a constant view": drive("/bench/constant/", args.seconds, args.connections)}
-        cpu_ms = {"a constant view": (cpu_seconds(server.pid) - cpu) * 1000}
+        cpu_ms, servers_ms = {}, {}
+
+        def measured(name, *drive_args):
+            web, servers = cpu_by_process(server.pid), cpu_by_process(names=SERVERS)
+            try:
+                results[name] = drive(*drive_args)
+            finally:
+                cpu_ms[name] = cpu_used(web, cpu_by_process(server.pid)) * 1000
+                servers_ms[name] = cpu_used(servers, cpu_by_process(names=SERVERS)) * 1000
+
+        results = {}
+        measured("a constant view", "/bench/constant/", args.seconds, args.connections)
         stop, samples = threading.Event(), []
         sampler = threading.Thread(target=sample_lock_waits, args=(stop, samples))
         sampler.start()
-        cpu = cpu_seconds(server.pid)
         try:
-            results["b API intake"] = drive("/api/v1/dossiers/", args.seconds, args.connections, bodies, tag)
+            measured("b API intake", "/api/v1/dossiers/", args.seconds, args.connections, bodies, tag)
         finally:
             stop.set()
             sampler.join()
-        cpu_ms["b API intake"] = (cpu_seconds(server.pid) - cpu) * 1000
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -276,12 +295,17 @@ def main():
         f"{os.cpu_count()} cores shared with the client"
     )
     # Server CPU: what gunicorn's processes used during the run, per request (the client's is apart).
-    print(f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}{'CPU ms/req':>12}")
+    # "+ PG, Redis": with the database's and Redis's processes (other sessions' backends count too).
+    print(f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}{'CPU ms/req':>12}{'+ PG, Redis':>13}")
     for name, r in results.items():
         ok = {"200"} if name.startswith("a") else {"201"}
         errors = sum(count for status, count in r["statuses"].items() if status not in ok)
         per_request = cpu_ms[name] / max(r["requests"], 1)
-        print(f"{name:<20}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}{errors:>10}{per_request:>12.2f}")
+        with_servers = (cpu_ms[name] + servers_ms[name]) / max(r["requests"], 1)
+        print(
+            f"{name:<20}{r['rps']:>10.1f}{r['p50']:>10.2f}{r['p99']:>10.2f}{errors:>10}"
+            f"{per_request:>12.2f}{with_servers:>13.2f}"
+        )
     intake = results["b API intake"]
     print(f"statuses of the intakes: {intake['statuses']}")
     print(f"ratio b/a = {intake['rps'] / results['a constant view']['rps']:.3f}")

@@ -44,6 +44,7 @@ from common import (
     DB,
     REDIS,
     ROOT,
+    SERVERS,
     base_env,
     cpu_by_process,
     cpu_used,
@@ -63,7 +64,6 @@ HOST = "danang.localhost"
 SCHEMA = "danang"
 HOT_TOKENS = 1000
 THREADS = 2
-SERVERS = ("postgres", "redis-server")  # their CPU is counted with gunicorn's (the machine's other users' too)
 
 # Each thread takes every THREADS-th token of the file from its own offset and walks it in order:
 # no token twice in a run until the share is used up (then it starts over, and the count says so).
