@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egov.compiled import prepared_statements
+from egov.inserts import insert_rows
 from offices.models import Department, Officer
 from offices.phones import normalize_phone
 
@@ -178,7 +180,7 @@ def next_dossier_code(agency_code: str, day: date) -> str:
     counter. A number already taken (records imported by hand, a restored counter) is skipped."""
     prefix = code_prefix(agency_code, day)
     params = {"agency": agency_code, "day": day, "prefix": prefix, "digits": SEQUENCE_DIGITS}
-    with connection.cursor() as cursor:
+    with prepared_statements(connection) as cursor:  # parsed and planned once per connection
         while True:
             cursor.execute(_NEXT_NUMBER_SQL, params)
             number, taken = cursor.fetchone()
@@ -438,8 +440,9 @@ def _new_dossier(procedure, applicant, code, channel, status, point):
 
 def _save_new(dossier, components):
     dossier.save()
-    DossierComponent.objects.bulk_create(
-        [DossierComponent(dossier=dossier, name=c.name, kind=c.kind, count=c.count) for c in components if c.count]
+    insert_rows(
+        DossierComponent,
+        [DossierComponent(dossier=dossier, name=c.name, kind=c.kind, count=c.count) for c in components if c.count],
     )
 
 
@@ -657,12 +660,13 @@ def receive_supplement(
             request.received_at = now
             request.appointment_after = new_date
             request.save(update_fields=["received_at", "appointment_after"])
-        DossierComponent.objects.bulk_create(
+        insert_rows(
+            DossierComponent,
             [
                 DossierComponent(dossier=d, name=c.name, kind=c.kind, count=c.count, added_by_supplement=True)
                 for c in supplied
                 if c.count
-            ]
+            ],
         )
         d.appointment_date = new_date
         d.due_date = resumed.due

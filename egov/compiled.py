@@ -15,6 +15,7 @@ per thread because a compiler belongs to its thread's connection.
 """
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -47,6 +48,17 @@ def prepared_cursor(connection):
     connection.validate_thread_sharing()
     raw = _PreparedCursor(raw_connection)
     return _PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+@contextmanager
+def prepared_statements(connection):
+    """`prepared_cursor` on a statement path of the request's own: Django's first steps as for any of
+    its cursors (connecting, the health check, django-tenants' `SET search_path` when the province
+    changed), then a prepared cursor with errors turned into Django's. For statements run on every
+    intake or lookup, whose parsing and planning PostgreSQL would otherwise repeat each time."""
+    connection.cursor().close()
+    with connection.wrap_database_errors, prepared_cursor(connection) as cursor:
+        yield cursor
 
 
 class _PreparedDebugWrapper(CursorDebugWrapper):
@@ -119,9 +131,7 @@ class CompiledSelect:
         plan = self._plan(using)
         params = list(plan.params)
         params[plan.position] = value
-        connection = plan.connection
-        connection.cursor().close()  # Django's first: its health check, django-tenants' `SET search_path`
-        with connection.wrap_database_errors, prepared_cursor(connection) as cursor:
+        with prepared_statements(plan.connection) as cursor:
             cursor.execute(plan.sql, params)
             row = cursor.fetchone()
         if row is None:

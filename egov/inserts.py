@@ -10,7 +10,11 @@ path does not cover (an expression or a database default as a value, a field wit
 placeholder, raw saves, another manager or database) goes through Django's own insert.
 """
 
+import re
+
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from egov.compiled import prepared_statements
 
 _statements: dict = {}
 
@@ -46,7 +50,7 @@ class CompiledInsert:
             if hasattr(value, "resolve_expression"):  # F(), Now(), a database default: the ORM compiles it
                 return super()._do_insert(manager, using, fields, returning_fields, raw)
             values.append(field.get_db_prep_save(value, connection=connection))
-        with connection.cursor() as cursor:
+        with prepared_statements(connection) as cursor:  # parsed and planned once per connection
             cursor.execute(_statement(model, connection, fields, returning_fields), values)
             if not returning_fields:
                 return []
@@ -58,3 +62,50 @@ class CompiledInsert:
                 value = convert(value, column, connection)
             returned.append(value)
         return [tuple(returned)]
+
+
+_many_statements: dict = {}
+_MODIFIERS = re.compile(r"\(.*?\)")
+
+
+def _many_statement(model, connection, fields):
+    key = (model, connection.vendor, tuple(f.column for f in fields))
+    sql = _many_statements.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        # Arrays of the columns' types without their modifiers: an explicit cast to varchar(n) would cut a
+        # longer value short, silently; the insert's own (assignment) cast refuses it, as bulk_create's does.
+        arrays = ", ".join(f"%s::{_MODIFIERS.sub('', f.db_type(connection))}[]" for f in fields)
+        sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        _many_statements[key] = sql
+    return sql
+
+
+def insert_rows(model, objs):
+    """`model.objects.bulk_create(objs)` as one statement of the same text for any number of rows (one
+    array per column, unnested), parsed and planned once per connection; Django compiles a new
+    statement for each number of rows. Unlike bulk_create it does not set the objects' primary keys:
+    for rows nobody reads back in the same breath (an intake's papers). What the plain path does not
+    cover (as `CompiledInsert`, and a column without a plain database type) goes to bulk_create."""
+    objs = list(objs)
+    if not objs:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    opts = model._meta
+    fields = [f for f in opts.local_concrete_fields if f is not opts.auto_field and not f.generated]
+    if opts.parents or any(hasattr(f, "get_placeholder") or not f.db_type(connection) for f in fields):
+        model._base_manager.bulk_create(objs)
+        return
+    columns = []
+    for field in fields:
+        column = []
+        for obj in objs:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                model._base_manager.bulk_create(objs)
+                return
+            column.append(field.get_db_prep_save(value, connection=connection))
+        columns.append(column)
+    with prepared_statements(connection) as cursor:
+        cursor.execute(_many_statement(model, connection, fields), columns)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from dossiers import deadlines
 from dossiers.calendars import current_calendar
 from dossiers.models import Dossier, Procedure, Status
+from egov.compiled import prepared_statements
 from notifications.models import Notification
 from notifications.models import State as NotificationState
 from offices.models import Department
@@ -307,7 +308,7 @@ _STORE_ONE = """
 
 
 def _lock_one(kind, pk):
-    with connection.cursor() as cursor:
+    with prepared_statements(connection) as cursor:  # run on every intake: parsed and planned once per connection
         cursor.execute(_LOCK_ONE, {"kind": kind, "pk": pk, "dossier": pk if kind == DOSSIER else None})
         entries, requested, received = cursor.fetchone()
     pauses = [lifecycle.Pause(a, b) for a, b in zip(requested, received, strict=True)]
@@ -318,7 +319,7 @@ def _store_one(kind, pk, old: dict, new: dict) -> bool:
     if old == new:
         return False
     delta = _difference(old, new)
-    with connection.cursor() as cursor:
+    with prepared_statements(connection) as cursor:
         if delta:
             cursor.execute(_STORE_ONE.format(upsert=_UPSERT), [*_columns(delta), json.dumps(_as_list(new)), kind, pk])
         else:
