@@ -198,6 +198,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_EXPIRES = 3600
+# Nothing reads a task's result (the outbox rows and the models hold every outcome): without this,
+# each message queued subscribed the web process to its result's channel and each finished task
+# wrote a result to Redis. A task whose result is read (a diagnostic) says so itself.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # tenant_schemas_celery's scheduler without the merged (frozen) provinces.

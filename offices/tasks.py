@@ -13,7 +13,7 @@ def clear_expired_sessions():
     return {"schema": connection.schema_name, "deleted": deleted}
 
 
-@shared_task
+@shared_task(ignore_result=False)
 def department_codes():
-    """Diagnostic: the schema a worker ran this in and the departments it saw there."""
+    """Diagnostic: the schema a worker ran this in and the departments it saw there (read back by its caller)."""
     return {"schema": connection.schema_name, "codes": sorted(Department.objects.values_list("code", flat=True))}

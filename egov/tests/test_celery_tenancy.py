@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from egov.celery import app as celery_app
 from offices.models import Department
-from offices.tasks import department_codes
+from offices.tasks import clear_expired_sessions, department_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +116,22 @@ def test_task_runs_in_the_queuing_provinces_schema_on_a_real_worker(committed_de
     with pytest.raises(Exception, match="offices_department"):
         from_public.get(timeout=30, propagate=True)
     assert time.monotonic() - started < 120
+
+
+@pytest.mark.worker
+def test_a_task_whose_result_nobody_reads_leaves_none_in_redis(committed_departments, worker, django_db_blocker):
+    """Results are ignored unless a task asks to keep them: a worker writes no result for an outbox
+    send or a sweep (a million sends would each leave one in Redis for an hour), while a task whose
+    result is read back (the diagnostic) still has it."""
+    provinces, code = committed_departments
+    store = redis.Redis.from_url(settings.CELERY_RESULT_BACKEND)
+    with django_db_blocker.unblock(), tenant_context(provinces["danang"]):
+        ignored = clear_expired_sessions.apply_async(queue=worker)
+        kept = department_codes.apply_async(queue=worker)  # after the first, on a one-at-a-time worker
+    try:
+        assert code in kept.get(timeout=90)["codes"]  # so the first task has finished too
+        assert store.exists(celery_app.backend.get_key_for_task(kept.id)) == 1
+        assert store.exists(celery_app.backend.get_key_for_task(ignored.id)) == 0
+        assert ignored.state == "PENDING"  # nothing was ever stored for it
+    finally:
+        store.delete(celery_app.backend.get_key_for_task(kept.id))
