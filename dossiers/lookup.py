@@ -358,6 +358,14 @@ def _keep(token, copies: dict, seen_generation) -> bool:
     return bool(_set_if_generation(keys=keys, args=args, client=kv.client()))
 
 
+def _keep_unanswered(token, copies: dict, seen_generation):
+    """`_keep`, without waiting for Redis to say whether the copies were kept (`kv.send_unanswered`): a
+    cold page goes out at once. Redis runs the same script, by its text (a script Redis does not know
+    by its SHA could not be reported missing)."""
+    keys = [_generation_key(token), *copies]
+    kv.send_unanswered("EVAL", _SET_IF_GENERATION, len(keys), *keys, seen_generation, CACHE_TIMEOUT, *copies.values())
+
+
 _local = LocalCache()
 
 
@@ -391,7 +399,7 @@ def status_with_generation(token: str) -> tuple[dict | None, str | None]:
     unknown, tampered or revoked token; with the generation it was read at (for `cache_rendering`).
 
     Cold: one Redis round trip (the generation and the cached payload together), one database
-    statement, one Redis call to keep the payload."""
+    statement, one Redis command keeping the payload, sent without waiting for its answer."""
     if not TOKEN_RE.match(token or ""):
         return None, None
     language = cache_language()
@@ -408,7 +416,7 @@ def status_with_generation(token: str) -> tuple[dict | None, str | None]:
         return None, None
     payload = found.payload()
     if key:
-        _keep(token, {key: json.dumps(payload, ensure_ascii=False)}, seen)
+        _keep_unanswered(token, {key: json.dumps(payload, ensure_ascii=False)}, seen)
     return payload, seen
 
 
@@ -423,8 +431,8 @@ def serve(token: str, variant: str, address: str, render) -> bytes | None:
 
     Hot: from this process's memory, else one Redis round trip. Cold: that same round trip reads
     the rendering, the address's count, the dossier's generation and the cached payload at once;
-    then one database statement, and one Redis call keeping the payload and the rendering (only if
-    no event came since the generation was read).
+    then one database statement, and one Redis command keeping the payload and the rendering (only if
+    no event came since the generation was read), sent without waiting for its answer.
     """
     language = cache_language()
     valid = bool(TOKEN_RE.match(token or ""))
@@ -465,8 +473,9 @@ def serve(token: str, variant: str, address: str, render) -> bytes | None:
     content = render(payload)
     if cacheable:
         copies[key] = content
-        if _keep(token, copies, seen):
-            _local.set(key, content)
+        # Not waited for; and so not put in this process's memory either (whether Redis kept it, under
+        # the generation read, is not known here): the next request for it fills that from Redis.
+        _keep_unanswered(token, copies, seen)
     return content
 
 

@@ -48,3 +48,58 @@ def client() -> redis.Redis:
 def tenant_key(*parts) -> str:
     """A key in the current province's namespace: "<schema>:<part>:<part>…"."""
     return ":".join([connection.schema_name, *map(str, parts)])
+
+
+_skips_replies = {}  # Redis URL → whether the server honours CLIENT REPLY SKIP (learnt once per process)
+
+
+def send_unanswered(*command):
+    """Send `command` on this thread's connection without waiting for its answer: Redis is asked to
+    send none (CLIENT REPLY SKIP), and the thread goes on at once.
+
+    For a write whose outcome nobody reads (the lookup's cache fill). Under load, waiting for an answer
+    means sleeping until Redis has run, then being woken and scheduled again; on the cold QR page that
+    wait cost more CPU than the command itself. The command is carried out in order with this
+    thread's other commands (the same connection), so what the thread asks next sees it. An error is
+    not reported (there is no answer to carry it), and a command written just after the server closed
+    the connection is lost unnoticed (the next write finds the connection closed and reopens it): for
+    writes that may be lost, such as a cache fill. Where the server refuses CLIENT REPLY (a proxy
+    that does not pass it), the command is sent and its answer awaited as usual.
+    """
+    redis_client = client()
+    conn = redis_client.connection  # single_connection_client: the thread's one connection
+    if not _server_skips_replies(conn):
+        redis_client.execute_command(*command)
+        return
+    packed = conn.pack_commands([("CLIENT", "REPLY", "SKIP"), command])
+    try:
+        conn.send_packed_command(packed)
+    except (redis.ConnectionError, redis.TimeoutError):
+        # The connection was found closed (redis-py has dropped it): once more, on a new one.
+        conn.send_packed_command(packed)
+
+
+def _server_skips_replies(conn) -> bool:
+    url = settings.REDIS_URL
+    known = _skips_replies.get(url)
+    if known is None:
+        # SKIP, then two echoes: a server that honours SKIP answers only the second.
+        try:
+            conn.send_packed_command(
+                conn.pack_commands([("CLIENT", "REPLY", "SKIP"), ("ECHO", "skipped"), ("ECHO", "answered")])
+            )
+            try:
+                first = conn.read_response()
+            except redis.ResponseError:  # refused: its error, then both echoes, are answered
+                conn.read_response()
+                conn.read_response()
+                known = False
+            else:
+                if first != b"answered":  # accepted but not honoured: the second echo is still to come
+                    conn.read_response()
+                known = first == b"answered"
+        except BaseException:
+            conn.disconnect()  # answers may be left unread: never reuse the conversation
+            raise
+        _skips_replies[url] = known
+    return known

@@ -73,7 +73,8 @@ class PrivateRedis:
 
     DB = 15  # a test database number, so that conftest's guard accepts the URL
 
-    def __init__(self, logs: Path | None = None):
+    def __init__(self, logs: Path | None = None, options: tuple[str, ...] = ()):
+        self.options = options  # more of redis-server's settings, e.g. ("--rename-command", "CLIENT", "")
         self.port = None
         self.process = None
         self.logs = logs
@@ -95,7 +96,7 @@ class PrivateRedis:
             log = open(Path(self.logs or self.dir) / "redis.log", "a")
             process = subprocess.Popen(
                 ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--daemonize", "no", "--dir", self.dir],
+                 "--daemonize", "no", "--dir", self.dir, *self.options],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             log.close()

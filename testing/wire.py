@@ -6,6 +6,8 @@
 ``wire(conn, action)``        the protocol messages `action` exchanges (libpq's trace)
 ``round_trips(messages)``     how many times the client waited for the server
 ``record_sent(monkeypatch)``  every statement this process sends, through any cursor
+``RedisConversation``         what this process sends Redis (each command's name) and how often it
+                              waits for an answer, read off the bytes on the wire
 """
 
 import tempfile
@@ -70,3 +72,53 @@ def record_sent(monkeypatch):
 
     monkeypatch.setattr(psycopg.Cursor, "execute", recording)
     return statements
+
+
+def _command_names(packed: bytes) -> list[str]:
+    """The names of the commands in bytes written to Redis (RESP arrays of bulk strings), read by
+    their lengths (a value may hold anything, even what looks like a command)."""
+    names, at = [], 0
+    while at < len(packed):
+        assert packed[at : at + 1] == b"*", packed[at : at + 20]
+        end = packed.index(b"\r\n", at)
+        count, at = int(packed[at + 1 : end]), end + 2
+        for index in range(count):
+            end = packed.index(b"\r\n", at)
+            length = int(packed[at + 1 : end])
+            if index == 0:
+                names.append(packed[end + 2 : end + 2 + length].decode().upper())
+            at = end + 2 + length + 2
+    return names
+
+
+class RedisConversation:
+    """Every command this thread writes to Redis (``sent``: the names, in order) and every answer it
+    waits for (``waits``), through any client, recorded at the connection's socket calls. Other
+    threads (the local cache's eviction listener) are left out."""
+
+    def __init__(self, monkeypatch):
+        import threading
+
+        import redis
+
+        self.sent, self.waits = [], 0
+        mine = threading.get_ident()
+        real_send, real_read = redis.Connection.send_packed_command, redis.Connection.read_response
+
+        def send(conn, command, *args, **kwargs):
+            if threading.get_ident() != mine:
+                return real_send(conn, command, *args, **kwargs)
+            chunks = [command] if isinstance(command, bytes | str) else command
+            self.sent += _command_names(b"".join(c.encode() if isinstance(c, str) else bytes(c) for c in chunks))
+            return real_send(conn, command, *args, **kwargs)
+
+        def read(conn, *args, **kwargs):
+            if threading.get_ident() == mine:
+                self.waits += 1
+            return real_read(conn, *args, **kwargs)
+
+        monkeypatch.setattr(redis.Connection, "send_packed_command", send)
+        monkeypatch.setattr(redis.Connection, "read_response", read)
+
+    def clear(self):
+        self.sent, self.waits = [], 0

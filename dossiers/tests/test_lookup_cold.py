@@ -26,6 +26,7 @@ from dossiers.models import Dossier, Status
 from dossiers.tests.factories import receive
 from egov import kv
 from egov.middleware import CachedTenantMiddleware, tenant_cache
+from testing.wire import RedisConversation
 
 pytestmark = pytest.mark.django_db
 HOST = {"HTTP_HOST": "danang.localhost"}
@@ -324,42 +325,39 @@ def test_the_zalo_chat_still_gets_the_dossier_itself(dossier):
 
 
 @pytest.fixture
-def redis_commands(monkeypatch):
-    """The Redis commands this process sends, the keep script already known to Redis (loaded once per server)
-    and this process's memory in use (its eviction listener subscribed)."""
+def redis_conversation(monkeypatch):
+    """What this test's thread says to Redis and how often it waits, with this process's memory in use
+    (its eviction listener subscribed) and what this process learns once about the server known already."""
     kv.client().script_load(lookup._SET_IF_GENERATION)
+    kv.send_unanswered("PING")  # learns whether the server honours CLIENT REPLY SKIP
     lookup._local.get("-")  # starts the listener
     assert lookup._local._subscribed.wait(timeout=20)
-    sent = []
-    client_class = type(kv.client())
-    real = client_class.execute_command
-
-    def counting(self, *args, **options):
-        sent.append(args[0])
-        return real(self, *args, **options)
-
-    monkeypatch.setattr(client_class, "execute_command", counting)
-    return sent
+    return RedisConversation(monkeypatch)
 
 
 @pytest.mark.parametrize("door", ["page", "api"])
-def test_a_cold_page_is_two_redis_round_trips_and_a_hot_one_at_most_one(dossier, door, redis_commands):
+def test_a_cold_page_waits_for_redis_once_and_a_hot_one_at_most_once(dossier, door, redis_conversation):
     client = Client()
     _resolve_the_province(client)
     _forget_cached_copies()
     url = f"/tra-cuu/{dossier.lookup_token}/" if door == "page" else f"/api/v1/lookup/{dossier.lookup_token}/"
-    redis_commands.clear()
-    assert client.get(url, **HOST).status_code == 200
-    # The reads at once (rendering, the address's count, generation, payload), then the copies kept at once.
+    redis_conversation.clear()
+    first = client.get(url, **HOST)
+    assert first.status_code == 200
+    # The reads at once (rendering, the address's count, generation, payload), then the copies kept at
+    # once by a script whose answer is not awaited: Redis is told not to send one.
     # The API as the page: its GET is answered before DRF's machinery by the same `lookup.serve`.
-    assert redis_commands == ["MGET", "EVALSHA"]
-    lookup._local._data.clear()  # as in another web process: from Redis, one round trip
-    redis_commands.clear()
-    assert client.get(url, **HOST).status_code == 200
-    assert redis_commands == ["MGET"]
-    redis_commands.clear()  # this process again: from its memory
-    assert client.get(url, **HOST).status_code == 200
-    assert redis_commands == []
+    assert redis_conversation.sent == ["MGET", "CLIENT", "EVAL"]
+    assert redis_conversation.waits == 1
+    redis_conversation.clear()  # this process: not in its memory yet (whether Redis kept it was not heard)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, **HOST).content == first.content
+    assert (redis_conversation.sent, redis_conversation.waits) == (["MGET"], 1)  # kept: found there
+    assert [q for q in queries if "search_path" not in q["sql"]] == []
+    redis_conversation.clear()  # this process again: from its memory
+    assert client.get(url, **HOST).content == first.content
+    assert (redis_conversation.sent, redis_conversation.waits) == ([], 0)
+    assert not kv.client().connection.can_read()  # no answer left over on the thread's connection
 
 
 def test_the_prepared_statement_reads_the_current_province_only(dossier, camau):

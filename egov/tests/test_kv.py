@@ -5,8 +5,12 @@ import os
 import threading
 
 import pytest
+import redis
+from django.conf import settings
 
 from egov import kv
+from testing.live import PrivateRedis
+from testing.wire import RedisConversation
 
 
 def test_each_thread_has_its_own_client_and_keeps_it():
@@ -67,3 +71,58 @@ def test_a_forked_child_never_writes_on_its_parent_s_connection():
     assert answer == b"ok"
     assert parent.get("kv-fork") == b"parent"  # the parent's conversation is intact
     assert parent.get("kv-fork-child") == b"child"
+
+
+def test_an_unanswered_command_is_not_waited_for_and_is_carried_out_before_the_next(monkeypatch):
+    """`send_unanswered`: Redis sends no answer (CLIENT REPLY SKIP), the thread reads none, and the
+    thread's next command, on the same connection, sees what it did; nothing is left to read."""
+    client = kv.client()
+    kv.send_unanswered("PING")  # what the server honours is learnt once per process
+    conversation = RedisConversation(monkeypatch)
+    for number in range(50):
+        kv.send_unanswered("SET", "kv-unanswered", number)
+        assert client.get("kv-unanswered") == str(number).encode()
+    assert conversation.sent == ["CLIENT", "SET", "GET"] * 50
+    assert conversation.waits == 50  # the GETs' answers only
+    assert not client.connection.can_read()
+
+
+def test_an_unanswered_command_that_fails_leaves_the_conversation_in_step(monkeypatch):
+    """A command Redis refuses sends back no error either; the answers that follow are still theirs."""
+    client = kv.client()
+    client.set("kv-unanswered", "text")
+    kv.send_unanswered("INCR", "kv-unanswered")  # not an integer: refused, the error not sent
+    kv.send_unanswered("NO-SUCH-COMMAND")
+    assert client.get("kv-unanswered") == b"text"
+    assert client.ping() is True
+    assert not client.connection.can_read()
+
+
+def test_an_unanswered_command_goes_out_on_a_new_connection_after_the_old_one_was_cut():
+    client = kv.client()
+    kv.send_unanswered("SET", "kv-unanswered", "before")
+    name = f"kv-cut-{os.getpid()}-{threading.get_ident()}"
+    client.client_setname(name)
+    killer = redis.Redis.from_url(settings.REDIS_URL)
+    (victim,) = [c for c in killer.client_list() if c["name"] == name]
+    assert killer.client_kill_filter(_id=victim["id"]) == 1
+    for _ in range(3):  # the first may go into the closed socket, unnoticed; a later one reconnects
+        kv.send_unanswered("SET", "kv-unanswered", "after")
+    assert client.get("kv-unanswered") == b"after"
+
+
+def test_a_server_that_refuses_client_reply_gets_its_commands_answered(settings):
+    """Behind a proxy that does not pass CLIENT REPLY, the command is sent and its answer read as usual:
+    no answer is left on the connection to be taken for the next command's."""
+    server = PrivateRedis(options=("--rename-command", "CLIENT", "")).start()
+    try:
+        settings.REDIS_URL = server.url
+        client = kv.client()
+        for number in range(5):
+            kv.send_unanswered("SET", "kv-unanswered", number)
+            assert client.get("kv-unanswered") == str(number).encode()
+        assert kv._skips_replies[server.url] is False
+        assert not client.connection.can_read()
+    finally:
+        kv.client().close()
+        server.close()
