@@ -5,6 +5,7 @@ same defaults). Asks N never-cached dossiers' pages (the bench's seeded tokens, 
 list) and the constant view, times them per request, then profiles the cold pages with cProfile:
 
     .venv/bin/python bench/lookup/profile_cold.py [--requests 2000] [--rounds 5] [--top 40] [--no-profile]
+        [--door page|api]
 
 The timing alternates rounds of constant views and cold pages (a load from elsewhere on the machine
 touches both alike) and prints each round's ratio and their median.
@@ -40,6 +41,7 @@ def main():
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--door", choices=["page", "api"], default="page", help="the QR page or the API lookup")
     args = parser.parse_args()
 
     os.environ.update(base_env(BENCH_ENDPOINTS="1", LOOKUP_RATE_PER_ADDRESS="100000000/60"))
@@ -74,8 +76,9 @@ def main():
         assert out[0].startswith("200"), (path, out[0], content[:300])
         return content
 
+    prefix = "/tra-cuu/" if args.door == "page" else "/api/v1/lookup/"
     get("/bench/constant/")
-    get(f"/tra-cuu/{tokens.pop()}/")  # warm: the province resolved, the statement prepared
+    get(f"{prefix}{tokens.pop()}/")  # warm: the province resolved, the statement prepared
 
     cpu = {}
 
@@ -90,10 +93,10 @@ def main():
     ratios = []
     for number in range(args.rounds):
         constant = timed(["/bench/constant/"] * n, "constant")
-        cold = timed([f"/tra-cuu/{tokens.pop()}/" for _ in range(n)], "cold")
+        cold = timed([f"{prefix}{tokens.pop()}/" for _ in range(n)], "cold")
         ratios.append(constant / cold)
         print(
-            f"round {number + 1}: constant {constant:.3f} ms, cold QR page {cold:.3f} ms per request, "
+            f"round {number + 1}: constant {constant:.3f} ms, cold {args.door} {cold:.3f} ms per request, "
             f"ratio {ratios[-1]:.2f}"
         )
     print(
@@ -104,7 +107,7 @@ def main():
     )
     if args.no_profile:
         return
-    paths = [f"/tra-cuu/{tokens.pop()}/" for _ in range(n)]
+    paths = [f"{prefix}{tokens.pop()}/" for _ in range(n)]
     profile = cProfile.Profile(time.process_time)  # CPU time: waiting on Redis and PostgreSQL not counted
     profile.enable()
     for path in paths:

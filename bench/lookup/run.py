@@ -221,6 +221,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--dossiers", type=int, default=int(os.environ.get("BENCH_DOSSIERS", 100_000)))
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="per gunicorn worker")
     parser.add_argument("--paced-fraction", type=float, default=0.5, help="paced runs at this share of cold rate")
     args = parser.parse_args()
 
@@ -245,7 +246,7 @@ def main():
             "-k",
             "gthread",
             "--threads",
-            "4",
+            str(args.threads),
             "--log-level",
             "warning",
             "--no-control-socket",  # several gunicorns on one machine would share its default path
@@ -302,8 +303,9 @@ def main():
 
     print(
         f"\nlookup benchmark: {total:,} dossiers in the province, {args.rounds} rounds × {args.seconds}s per case "
-        f"(medians), {args.connections} connections, wrk {THREADS} threads, gunicorn {args.workers} workers × 4 "
-        f"threads, DEBUG off; the machine's 2 cores are shared with wrk and other work (noisy)"
+        f"(medians), {args.connections} connections, wrk {THREADS} threads, "
+        f"gunicorn {args.workers} workers × {args.threads} threads, DEBUG off; "
+        f"the machine's 2 cores are shared with wrk and other work (noisy)"
     )
     header = (
         f"{'':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'requests':>10}"
