@@ -351,10 +351,14 @@ def generation(token) -> str:
 _set_if_generation = Script(None, _SET_IF_GENERATION.encode())  # sent by its SHA once loaded
 
 
+def _keep_arguments(token, copies: dict, seen_generation) -> tuple[list, list]:
+    """The keys and arguments of `_SET_IF_GENERATION` keeping `copies` (key → content)."""
+    return [_generation_key(token), *copies], [seen_generation, CACHE_TIMEOUT, *copies.values()]
+
+
 def _keep(token, copies: dict, seen_generation) -> bool:
     """Keep every copy (key → content) at once, unless the dossier's generation moved past `seen_generation`."""
-    keys = [_generation_key(token), *copies]
-    args = [seen_generation, CACHE_TIMEOUT, *copies.values()]
+    keys, args = _keep_arguments(token, copies, seen_generation)
     return bool(_set_if_generation(keys=keys, args=args, client=kv.client()))
 
 
@@ -362,8 +366,8 @@ def _keep_unanswered(token, copies: dict, seen_generation):
     """`_keep`, without waiting for Redis to say whether the copies were kept (`kv.send_unanswered`): a
     cold page goes out at once. Redis runs the same script, by its text (a script Redis does not know
     by its SHA could not be reported missing)."""
-    keys = [_generation_key(token), *copies]
-    kv.send_unanswered("EVAL", _SET_IF_GENERATION, len(keys), *keys, seen_generation, CACHE_TIMEOUT, *copies.values())
+    keys, args = _keep_arguments(token, copies, seen_generation)
+    kv.send_unanswered("EVAL", _SET_IF_GENERATION, len(keys), *keys, *args)
 
 
 _local = LocalCache()

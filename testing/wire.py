@@ -11,9 +11,11 @@
 """
 
 import tempfile
+import threading
 from contextlib import contextmanager
 
 import psycopg
+import redis
 from django.db import connection, connections
 from django.db.utils import ConnectionHandler
 
@@ -97,10 +99,6 @@ class RedisConversation:
     threads (the local cache's eviction listener) are left out."""
 
     def __init__(self, monkeypatch):
-        import threading
-
-        import redis
-
         self.sent, self.waits = [], 0
         mine = threading.get_ident()
         real_send, real_read = redis.Connection.send_packed_command, redis.Connection.read_response
