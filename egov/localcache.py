@@ -19,6 +19,19 @@ from . import kv
 logger = logging.getLogger(__name__)
 CHANNEL = "motcua:localcache:evict"
 
+# This process, as the caches know it: a forked child gets a new one (and so starts its own listener
+# and forgets its parent's entries). Compared on every lookup: a plain comparison, where `os.getpid()`
+# was a system call per lookup.
+_process = object()
+
+
+def _new_process():
+    global _process
+    _process = object()
+
+
+os.register_at_fork(after_in_child=_new_process)
+
 
 class LocalCache:
     def __init__(self, max_entries=20_000, ttl=30.0):
@@ -26,7 +39,7 @@ class LocalCache:
         self.ttl = ttl
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self._pid = None
+        self._process = None  # where the listener runs
         self._subscribed = threading.Event()
         # Counts evictions: a value read from the database before an eviction arrived is not stored after it.
         self.generation = 0
@@ -34,12 +47,12 @@ class LocalCache:
     # --- the listener ---------------------------------------------------------------------
 
     def _ensure_listener(self):
-        if self._pid == os.getpid():
+        if self._process is _process:
             return
         with self._lock:
-            if self._pid == os.getpid():
+            if self._process is _process:
                 return
-            self._pid = os.getpid()  # after a fork the parent's thread is gone: start our own
+            self._process = _process  # after a fork the parent's thread is gone: start our own
             self._subscribed.clear()
             self._data.clear()
             threading.Thread(target=self._listen, name="localcache-evict", daemon=True).start()
