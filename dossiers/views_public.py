@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from egov.jinja import translator
 from egov.ratelimit import client_address
 
 from . import lookup
@@ -53,9 +54,11 @@ def status_html(request, status, token=None) -> bytes:
     files the citizen sent online; the code + verifier page has none).
 
     A Jinja2 template (egov/jinja.py), rendered without `render()`'s context processors and CSRF
-    values, which a citizen's page does not use. The tests compare it byte for byte with `render()`'s page.
+    values, which a citizen's page does not use, and with `_` bound to the page's language. The tests
+    compare it byte for byte with `render()`'s page.
     """
-    context = {"s": status, "request": request, "LANGUAGE_CODE": translation.get_language(), "token": token}
+    language = translation.get_language()
+    context = {"s": status, "request": request, "LANGUAGE_CODE": language, "token": token, "_": translator(language)}
     return engines["jinja2"].get_template(STATUS_TEMPLATE).template.render(context).encode()
 
 

@@ -4,7 +4,8 @@ The QR status page is the one page a results-day rush renders cold for every sca
 engine cost as much as the rest of the request. Jinja2 compiles a template to Python once. What the
 pages use of Django's template language is given here: `_()` (Django's gettext, so the strings are in
 the same catalogues and `makemessages` finds `_("…")` in these files as in Django's templates),
-`capfirst`, and `date` (Django's filter, in the active time zone). Escaping is on, as in Django."""
+`capfirst`, and `date` (Django's filter, in the active time zone). Escaping is on, as in Django, and
+`a.b` looks a dict's key up before its attributes, as Django's templates do."""
 
 from django.template.defaultfilters import date as date_filter
 from django.utils.text import capfirst
@@ -24,13 +25,43 @@ def _gettext(context, message):
     return remembered(context.get("LANGUAGE_CODE") or get_language(), message, lambda: gettext(message))
 
 
+def translator(language):
+    """`_` for a page whose language is known before it is rendered (the status page): a plain function
+    of the message, translated once per language and process as `_gettext` does. Given in the render's
+    context, it stands for the global `_`, without asking the context for the language at each call."""
+    found = _translators.get(language)
+    if found is None:
+
+        def found(message):
+            return remembered(language, message, lambda: gettext(message))
+
+        _translators[language] = found
+    return found
+
+
+_translators = {}
+
+
 def _date(value, format_string=None):
     return date_filter(template_localtime(value), format_string)
 
 
+class _Environment(Environment):
+    def getattr(self, obj, attribute):
+        """`obj.attribute` in a template: a dict's key first, then an attribute, as Django's templates
+        look names up. Jinja tries the attribute first; on the status page, whose payload is dicts, that
+        was an AttributeError raised and caught for every field shown, a third of the page's rendering."""
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def environment(**options):
     options.pop("autoescape", None)  # Django passes True; escaping is never left to a setting
-    env = Environment(autoescape=True, **options)
+    env = _Environment(autoescape=True, **options)
     env.globals.update({"_": _gettext, "gettext": gettext, "ngettext": ngettext})
     env.filters.update({"capfirst": capfirst, "date": _date})
     return env
