@@ -409,9 +409,9 @@ def status_with_generation(token: str) -> tuple[dict | None, str | None]:
     language = cache_language()
     key = _cache_key(token, language) if language else None
     if key:
-        seen, cached = kv.client().mget(_generation_key(token), key)
+        seen, cached = kv.ask("MGET", _generation_key(token), key)
     else:
-        seen, cached = kv.client().get(_generation_key(token)), None
+        seen, cached = kv.ask("GET", _generation_key(token)), None
     seen = seen.decode() if seen is not None else "0"
     if cached is not None:
         return json.loads(cached), seen
@@ -453,7 +453,7 @@ def serve(token: str, variant: str, address: str, render) -> bytes | None:
         keys.append(_generation_key(token))
     if cacheable:
         keys += [key, _cache_key(token, language)]
-    count, seen, content, cached = [*kv.client().mget(keys), None, None, None][:4]
+    count, seen, content, cached = [*kv.ask("MGET", *keys), None, None, None][:4]
     if content is not None:
         _local.set(key, content)
         return content

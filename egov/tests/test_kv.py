@@ -111,6 +111,47 @@ def test_an_unanswered_command_goes_out_on_a_new_connection_after_the_old_one_wa
     assert client.get("kv-unanswered") == b"after"
 
 
+def test_an_asked_command_is_answered_as_redis_py_answers_it_and_nothing_is_left(monkeypatch):
+    client = kv.client()
+    client.set("kv-ask-a", "một")
+    client.delete("kv-ask-none")
+    kv.send_unanswered("PING")  # what the server honours is learnt once per process
+    conversation = RedisConversation(monkeypatch)
+    for _ in range(20):
+        assert kv.ask("MGET", "kv-ask-a", "kv-ask-none") == client.mget("kv-ask-a", "kv-ask-none") == [
+            "một".encode(),
+            None,
+        ]
+        kv.send_unanswered("SET", "kv-ask-a", "hai")
+        assert kv.ask("GET", "kv-ask-a") == "hai".encode()  # after the unanswered write, on the same connection
+        client.set("kv-ask-a", "một")
+    assert conversation.waits == 20 * 4  # one per command answered; none for the unanswered write
+    assert not client.connection.can_read()
+
+
+def test_an_asked_command_that_fails_raises_and_leaves_the_conversation_in_step():
+    client = kv.client()
+    client.set("kv-ask-text", "text")
+    with pytest.raises(redis.ResponseError):
+        kv.ask("INCR", "kv-ask-text")
+    with pytest.raises(redis.ResponseError):
+        kv.ask("NO-SUCH-COMMAND")
+    assert kv.ask("GET", "kv-ask-text") == b"text"
+    assert not client.connection.can_read()
+
+
+def test_an_asked_command_is_answered_on_a_new_connection_after_the_old_one_was_cut():
+    client = kv.client()
+    client.set("kv-ask-cut", "kept")
+    name = f"kv-ask-cut-{os.getpid()}-{threading.get_ident()}"
+    client.client_setname(name)
+    killer = redis.Redis.from_url(settings.REDIS_URL)
+    (victim,) = [c for c in killer.client_list() if c["name"] == name]
+    assert killer.client_kill_filter(_id=victim["id"]) == 1
+    assert kv.ask("GET", "kv-ask-cut") == b"kept"  # the very first: no error reaches the caller
+    assert [c for c in killer.client_list() if c["id"] == victim["id"]] == []  # a new connection answered
+
+
 def test_a_server_that_refuses_client_reply_gets_its_commands_answered(settings):
     """Behind a proxy that does not pass CLIENT REPLY, the command is sent and its answer read as usual:
     no answer is left on the connection to be taken for the next command's."""
