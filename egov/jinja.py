@@ -22,7 +22,7 @@ def _gettext(context, message):
     """Django's gettext of a literal string of a template, once per language and process
     (egov/translations.py). The language is the page's (LANGUAGE_CODE, given by the view or the i18n
     context processor)."""
-    return remembered(context.get("LANGUAGE_CODE") or get_language(), message, lambda: gettext(message))
+    return translator(context.get("LANGUAGE_CODE") or get_language())(message)
 
 
 def translator(language):

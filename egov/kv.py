@@ -63,13 +63,21 @@ def ask(*command):
     """
     conn = client().connection  # single_connection_client: the thread's one connection
     packed = conn.pack_command(*command)
-    try:
+
+    def exchange():
         conn.send_packed_command(packed)
         return conn.read_response()
+
+    return _once_more_if_closed(conn, exchange)
+
+
+def _once_more_if_closed(conn, step):
+    """`step()` on `conn`; if the connection is found closed, once more on a new one."""
+    try:
+        return step()
     except (redis.ConnectionError, redis.TimeoutError):
         conn.disconnect()  # redis-py has mostly done so: never read an old conversation's answer
-        conn.send_packed_command(packed)
-        return conn.read_response()
+        return step()
 
 
 _skips_replies = {}  # Redis URL → whether the server honours CLIENT REPLY SKIP (learnt once per process)
@@ -94,11 +102,7 @@ def send_unanswered(*command):
         redis_client.execute_command(*command)
         return
     packed = conn.pack_commands([("CLIENT", "REPLY", "SKIP"), command])
-    try:
-        conn.send_packed_command(packed)
-    except (redis.ConnectionError, redis.TimeoutError):
-        # The connection was found closed (redis-py has dropped it): once more, on a new one.
-        conn.send_packed_command(packed)
+    _once_more_if_closed(conn, lambda: conn.send_packed_command(packed))
 
 
 def _server_skips_replies(conn) -> bool:
