@@ -54,12 +54,13 @@ def status_html(request, status, token=None) -> bytes:
     files the citizen sent online; the code + verifier page has none).
 
     A Jinja2 template (egov/jinja.py), rendered without `render()`'s context processors and CSRF
-    values, which a citizen's page does not use, and with `_` bound to the page's language. The tests
-    compare it byte for byte with `render()`'s page.
+    values, which a citizen's page does not use; compiled for the page's language (its literal
+    `_("…")` translated once), with `_` bound to that language. The tests compare it byte for byte
+    with `render()`'s page.
     """
     language = translation.get_language()
     context = {"s": status, "request": request, "LANGUAGE_CODE": language, "token": token, "_": translator(language)}
-    return engines["jinja2"].get_template(STATUS_TEMPLATE).template.render(context).encode()
+    return engines["jinja2"].env.in_language(language).get_template(STATUS_TEMPLATE).render(context).encode()
 
 
 def _throttled(request, exc, template, context):
