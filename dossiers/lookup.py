@@ -19,7 +19,7 @@ from psycopg.sql import Literal
 from redis.commands.core import Script
 
 from egov import kv, ratelimit
-from egov.compiled import prepared_cursor
+from egov.compiled import bare_prepared_cursor
 from egov.localcache import LocalCache
 from egov.translations import remembered
 from offices.phones import normalize_phone
@@ -268,8 +268,9 @@ def _fetch(conn, sql, params) -> Found | None:
     conn.ensure_connection()
     raw_connection = conn.connection
     # Bound on the server and prepared once per connection: planning (three times the execution's
-    # cost) is saved, in every province (egov/compiled.py).
-    with conn.wrap_database_errors, prepared_cursor(conn) as cursor:
+    # cost) is saved, in every province; without Django's cursor wrapper unless something needs it
+    # (egov/compiled.py).
+    with conn.wrap_database_errors, bare_prepared_cursor(conn) as cursor:
         if conn.search_path_is_set():  # the connection is on the province's path already
             cursor.execute(sql, params)
         else:

@@ -50,6 +50,21 @@ def prepared_cursor(connection):
     return _PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
 
 
+def bare_prepared_cursor(connection):
+    """`prepared_cursor` without Django's cursor wrapper, where nothing asks for what it adds: for one
+    read on the citizens' hottest path (the cold lookup), whose caller turns errors into Django's
+    (`wrap_database_errors`). The wrapper's own work per statement (its execute wrappers, the debug
+    log, the broken-transaction and thread checks) cost about a fifth of the statement's CPU in the
+    web process. So where any of it matters — an execute wrapper installed (tests, tools), queries
+    being logged (DEBUG, `CaptureQueriesContext`), inside a transaction — this is `prepared_cursor`."""
+    if connection.execute_wrappers or connection.queries_logged or connection.in_atomic_block:
+        return prepared_cursor(connection)
+    raw_connection = connection.connection
+    if raw_connection.prepare_threshold is None:
+        raw_connection.prepare_threshold = _NEVER_BY_ITSELF
+    return _PreparedCursor(raw_connection)
+
+
 @contextmanager
 def prepared_statements(connection):
     """`prepared_cursor` on a statement path of the request's own: Django's first steps as for any of

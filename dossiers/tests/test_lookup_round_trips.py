@@ -109,6 +109,39 @@ def test_a_failing_statement_on_a_live_connection_is_not_sent_twice(own_connecti
     assert sent.count(failing) == 1
 
 
+def test_the_statement_goes_through_djangos_wrapper_exactly_when_something_needs_it(own_connection, danang):
+    """On a web process the lookup's statement skips Django's cursor wrapper; whatever the wrapper is there
+    for still sees or guards it: an execute wrapper (the schema-isolation test's recorder), the query
+    log, a transaction already broken."""
+    from django.db import transaction
+    from django.db.backends.utils import CursorWrapper
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from egov.compiled import bare_prepared_cursor
+
+    assert lookup._load(lookup_token="x" * 32) is None  # connected, on Đà Nẵng's path
+    with bare_prepared_cursor(own_connection) as cursor:
+        assert isinstance(cursor, psycopg.Cursor) and not isinstance(cursor, CursorWrapper)
+    seen = []
+
+    def recorder(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with own_connection.execute_wrapper(recorder):
+        assert lookup._load(lookup_token="y" * 32) is None
+    assert len(seen) == 1 and "lookup_token = %(value)s" in seen[0]
+    with CaptureQueriesContext(own_connection) as queries:
+        assert lookup._load(lookup_token="z" * 32) is None
+    assert any("z" * 32 in q["sql"] for q in queries)  # logged with its value
+    with transaction.atomic(using=own_connection.alias):
+        own_connection.needs_rollback = True  # as after an error caught inside the block
+        with pytest.raises(TransactionManagementError):
+            lookup._load(lookup_token="w" * 32)
+        own_connection.needs_rollback = False
+
+
 # --- in the test's transaction: real dossiers ---------------------------------------------------------
 
 
