@@ -349,9 +349,6 @@ def generation(token) -> str:
     return value.decode() if value is not None else "0"
 
 
-_set_if_generation = Script(None, _SET_IF_GENERATION.encode())  # sent by its SHA once loaded
-
-
 def _keep_arguments(token, copies: dict, seen_generation) -> tuple[list, list]:
     """The keys and arguments of `_SET_IF_GENERATION` keeping `copies` (key → content)."""
     return [_generation_key(token), *copies], [seen_generation, CACHE_TIMEOUT, *copies.values()]
